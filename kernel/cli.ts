@@ -1,0 +1,45 @@
+// The `bitnet-lab` command line. Subcommands are added by the kernel and runner issues.
+import { backendInfo, getNumThreads } from "../src";
+
+const USAGE = `usage: bitnet-lab <command>
+
+commands:
+  info        print the native backend: CPU, ISA chosen per kernel family, threads, compiler
+  help        print this message`;
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "info": {
+      const json = rest.includes("--json");
+      const info = backendInfo();
+      if (json) {
+        console.log(JSON.stringify(info, null, 2));
+        return 0;
+      }
+      console.log(`bitnet-lab backend`);
+      console.log(`  cpu:       ${info.cpu.model} (${info.cpu.arch}, ${info.cpu.logicalCores} logical cores)`);
+      console.log(`  features:  ${info.cpu.features.join(" ") || "(none detected)"}`);
+      console.log(`  isa:       best ${info.isa.best}, active ${info.isa.active}${info.isa.forced ? ` (BITNET_ISA=${info.isa.forced})` : ""}`);
+      console.log(`  threads:   ${getNumThreads()}`);
+      console.log(`  compiler:  ${info.compiler}, ${info.flags.base}`);
+      for (const [isa, flags] of Object.entries(info.flags)) {
+        if (isa !== "base" && flags) console.log(`             ${isa}: ${flags}`);
+      }
+      console.log(`  devices:   cpu${info.devices.metal ? ", metal" : ""}`);
+      console.log(`  kernels:`);
+      for (const f of info.families) console.log(`    ${f.name.padEnd(10)} ${f.chosen.padEnd(8)} (available: ${f.available.join(", ")})`);
+      return 0;
+    }
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      console.log(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      console.error(`bitnet-lab: unknown command '${command}'\n\n${USAGE}`);
+      return 2;
+  }
+}

@@ -1,0 +1,66 @@
+// Argument validation for every binding: the only place JS values become C++ values. Each
+// failure is a JS TypeError (wrong kind) or RangeError (wrong size or value) that names the
+// function, the argument, what was expected and what was received.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace bitnet {
+namespace binding {
+
+// A short description of a JS value for error messages: "Float32Array(12)", "NaN", "'f64'".
+std::string describe(const Napi::Value& v);
+
+[[noreturn]] void throw_type_error(Napi::Env env, const std::string& message);
+[[noreturn]] void throw_range_error(Napi::Env env, const std::string& message);
+
+struct TypedView {
+  Napi::TypedArray array;
+  napi_typedarray_type type;
+  uint8_t* data;      // first element of the view
+  size_t length;      // elements
+  size_t elem_size;   // bytes
+};
+
+class Args {
+ public:
+  // `signature` is shown in messages, e.g. "convert(src, srcDtype, dst, dstDtype)".
+  Args(const Napi::CallbackInfo& info, const char* signature, size_t required);
+
+  Napi::Env env() const { return info_.Env(); }
+  const std::string& fn() const { return fn_; }
+
+  std::string string(size_t i, const char* name) const;
+  // One of `choices`; RangeError listing them otherwise.
+  std::string choice(size_t i, const char* name, std::initializer_list<const char*> choices) const;
+  bool boolean(size_t i, const char* name) const;
+  // A finite integer in [lo, hi].
+  int64_t integer(size_t i, const char* name, int64_t lo, int64_t hi) const;
+  TypedView typed(size_t i, const char* name, std::initializer_list<napi_typedarray_type> allowed) const;
+  // A plain array of at most `max_length` integers, each in [lo, hi].
+  std::vector<int64_t> integers(size_t i, const char* name, size_t max_length, int64_t lo, int64_t hi) const;
+  Napi::ArrayBuffer array_buffer(size_t i, const char* name) const;
+
+  [[noreturn]] void type_error(const char* name, const std::string& expected, const Napi::Value& got) const;
+  [[noreturn]] void range_error(const char* name, const std::string& expected, const std::string& got) const;
+
+ private:
+  const Napi::CallbackInfo& info_;
+  std::string fn_;
+};
+
+const char* typed_array_name(napi_typedarray_type t);
+
+// Runs a binding body, turning C++ exceptions from core code into JS errors so that nothing
+// below the binding can terminate the process.
+template <class F>
+Napi::Value guarded(const Napi::CallbackInfo& info, F&& body);
+
+}  // namespace binding
+}  // namespace bitnet
+
+#include "binding/guard.h"

@@ -1,0 +1,12 @@
+#pragma once
+#include <napi.h>
+
+namespace bitnet {
+namespace binding {
+
+void register_storage(Napi::Env env, Napi::Object exports);
+void register_ops(Napi::Env env, Napi::Object exports);
+void register_runtime(Napi::Env env, Napi::Object exports);
+
+}  // namespace binding
+}  // namespace bitnet

@@ -1,0 +1,141 @@
+// Tensor storage crossing into JS: native-owned, 64-byte aligned memory exposed as external
+// ArrayBuffers. dispose() detaches the buffer (every JS view of it drops to length 0) and frees
+// the memory at once; a buffer that is never disposed is freed by its GC finalizer.
+#include <mutex>
+#include <unordered_map>
+
+#include "binding/args.h"
+#include "binding/bindings.h"
+#include "core/allocator.h"
+#include "core/backend.h"
+
+namespace bitnet {
+namespace binding {
+namespace {
+
+std::mutex g_mutex;
+// Node refuses external buffers above buffer.constants.MAX_LENGTH (4 GiB on Node 20) and frees
+// the memory through our finalizer when it does; the JS loader tells us the limit so that such
+// requests are refused here, before Node sees them.
+uint64_t g_buffer_limit = uint64_t(1) << 32;
+std::unordered_map<void*, Allocation*>& live_buffers() {
+  static auto* map = new std::unordered_map<void*, Allocation*>();
+  return *map;
+}
+
+void release_counted(Napi::Env env, Allocation* a) {
+  if (a->freed) return;
+  const int64_t bytes = static_cast<int64_t>(a->bytes);
+  cpu_backend().release(a);
+  Napi::MemoryManagement::AdjustExternalMemory(env, -bytes);
+}
+
+void finalize(Napi::Env env, void* data, Allocation* a) {
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = live_buffers().find(data);
+    if (!a->freed && it != live_buffers().end() && it->second == a) live_buffers().erase(it);
+  }
+  release_counted(env, a);
+  delete a;
+}
+
+Napi::Value Alloc(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "alloc(byteLength, zero)", 2);
+    const int64_t bytes = args.integer(0, "byteLength", 0, static_cast<int64_t>(kMaxAllocationBytes));
+    const bool zero = args.boolean(1, "zero");
+    if (static_cast<uint64_t>(bytes) > g_buffer_limit) {
+      args.range_error("byteLength", "at most " + std::to_string(g_buffer_limit) +
+                                         " (the largest single buffer this Node.js allows)",
+                       std::to_string(bytes));
+    }
+    Allocation* a = cpu_backend().allocate(static_cast<size_t>(bytes), zero);
+    if (a == nullptr) {
+      throw Napi::RangeError::New(info.Env(), "alloc: could not allocate " + std::to_string(bytes) +
+                                                  " bytes of tensor storage (out of memory)");
+    }
+    // On failure Node has already run `finalize` (which frees `a`), so there is nothing to undo.
+    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(info.Env(), a->data, a->bytes, finalize, a);
+    {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      live_buffers()[a->data] = a;
+    }
+    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), bytes);
+    return buffer;
+  });
+}
+
+Napi::Value Free(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "free(buffer)", 1);
+    Napi::ArrayBuffer buffer = args.array_buffer(0, "buffer");
+    if (buffer.IsDetached()) return Napi::Boolean::New(info.Env(), false);
+    void* data = buffer.Data();
+    Allocation* a = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      auto it = live_buffers().find(data);
+      if (it != live_buffers().end() && it->second->bytes == buffer.ByteLength()) {
+        a = it->second;
+        live_buffers().erase(it);
+      }
+    }
+    if (a == nullptr) args.type_error("buffer", "an ArrayBuffer allocated by bitnet-lab's alloc()", buffer);
+    // Detach first: once no JS view can reach the memory it is safe to free it now, long before
+    // the GC would run the finalizer (which then finds the record marked freed).
+    buffer.Detach();
+    release_counted(info.Env(), a);
+    return Napi::Boolean::New(info.Env(), true);
+  });
+}
+
+Napi::Value AlignmentOf(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "alignmentOf(view)", 1);
+    uintptr_t address;
+    Napi::Value v = info[0];
+    if (v.IsArrayBuffer()) {
+      address = reinterpret_cast<uintptr_t>(v.As<Napi::ArrayBuffer>().Data());
+    } else {
+      TypedView t = args.typed(0, "view", {napi_int8_array, napi_uint8_array, napi_uint8_clamped_array,
+                                           napi_int16_array, napi_uint16_array, napi_int32_array,
+                                           napi_uint32_array, napi_float32_array, napi_float64_array,
+                                           napi_bigint64_array, napi_biguint64_array});
+      address = reinterpret_cast<uintptr_t>(t.data);
+    }
+    uintptr_t alignment = 1;
+    while (alignment < 4096 && address % (alignment * 2) == 0) alignment *= 2;
+    return Napi::Number::New(info.Env(), static_cast<double>(alignment));
+  });
+}
+
+Napi::Value SetBufferLimit(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "setBufferLimit(byteLength)", 1);
+    g_buffer_limit = static_cast<uint64_t>(args.integer(0, "byteLength", 0, int64_t(1) << 53));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value NativeMemory(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("liveBytes", Napi::Number::New(info.Env(), static_cast<double>(live_allocation_bytes())));
+    o.Set("liveAllocations", Napi::Number::New(info.Env(), static_cast<double>(live_allocation_count())));
+    return o;
+  });
+}
+
+}  // namespace
+
+void register_storage(Napi::Env env, Napi::Object exports) {
+  exports.Set("alloc", Napi::Function::New(env, Alloc, "alloc"));
+  exports.Set("free", Napi::Function::New(env, Free, "free"));
+  exports.Set("alignmentOf", Napi::Function::New(env, AlignmentOf, "alignmentOf"));
+  exports.Set("setBufferLimit", Napi::Function::New(env, SetBufferLimit, "setBufferLimit"));
+  exports.Set("nativeMemory", Napi::Function::New(env, NativeMemory, "nativeMemory"));
+}
+
+}  // namespace binding
+}  // namespace bitnet

@@ -1,0 +1,29 @@
+// Tensor storage allocations: 64-byte aligned, optionally zeroed, with live-byte accounting.
+// The record outlives the memory so that a JS finalizer arriving after an explicit free is safe.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace bitnet {
+
+constexpr size_t kStorageAlignment = 64;
+// Largest single allocation we attempt; larger requests are a RangeError, not an OOM kill.
+constexpr uint64_t kMaxAllocationBytes = 1ull << 40;
+
+struct Allocation {
+  void* base = nullptr;  // what malloc/calloc returned
+  void* data = nullptr;  // base rounded up to kStorageAlignment
+  size_t bytes = 0;
+  bool freed = false;
+};
+
+// Returns nullptr when the system cannot provide the memory.
+Allocation* allocate(size_t bytes, bool zero);
+// Frees the memory (idempotent); the record stays valid until destroy_record().
+void release(Allocation* a);
+void destroy_record(Allocation* a);
+
+uint64_t live_allocation_bytes();
+uint64_t live_allocation_count();
+
+}  // namespace bitnet

@@ -1,0 +1,162 @@
+#include "core/thread_pool.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "core/cpu_features.h"
+#include "core/errors.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define BITNET_PAUSE() _mm_pause()
+#elif defined(__aarch64__)
+#define BITNET_PAUSE() __asm__ volatile("yield")
+#else
+#define BITNET_PAUSE() ((void)0)
+#endif
+
+namespace bitnet {
+namespace {
+// Kernel calls come in bursts (one per layer); spinning this long before sleeping keeps the
+// hand-off at a few hundred nanoseconds without burning a core while the notebook is idle.
+constexpr int kSpinIterations = 20000;
+}  // namespace
+
+ThreadPool::ThreadPool(int threads) { start(threads); }
+
+ThreadPool::~ThreadPool() { stop(); }
+
+void ThreadPool::start(int threads) {
+  threads_ = threads;
+  stopping_.store(false);
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker(i); });
+}
+
+void ThreadPool::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_.store(true);
+    generation_.fetch_add(1);
+  }
+  wake_.notify_all();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+}
+
+void ThreadPool::resize(int threads) {
+  std::lock_guard<std::mutex> lock(run_mutex_);
+  if (threads == threads_) return;
+  stop();
+  start(threads);
+}
+
+void ThreadPool::worker(int index) {
+  unsigned long long seen = generation_.load();
+  for (;;) {
+    int spins = 0;
+    while (generation_.load(std::memory_order_acquire) == seen && spins < kSpinIterations) {
+      BITNET_PAUSE();
+      ++spins;
+    }
+    const std::function<void(int)>* job;
+    int parties;
+    {
+      // Generation, job and party count are read as one snapshot: a worker that woke late must
+      // not pair an old generation with a newer job and run it twice.
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return generation_.load() != seen; });
+      seen = generation_.load();
+      if (stopping_.load()) return;
+      job = job_;
+      parties = parties_;
+    }
+    if (index < parties) {
+      try {
+        (*job)(index);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+}
+
+void ThreadPool::run(int parties, const std::function<void(int)>& fn) {
+  std::lock_guard<std::mutex> run_lock(run_mutex_);
+  parties = std::max(1, std::min(parties, threads_));
+  if (parties == 1) {
+    fn(0);
+    return;
+  }
+  error_ = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job_ = &fn;
+    parties_ = parties;
+    pending_.store(parties - 1, std::memory_order_release);
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  wake_.notify_all();
+  std::exception_ptr own;
+  try {
+    fn(0);
+  } catch (...) {
+    own = std::current_exception();
+  }
+  int spins = 0;
+  while (pending_.load(std::memory_order_acquire) != 0) {
+    if (++spins < kSpinIterations) BITNET_PAUSE();
+    else std::this_thread::yield();
+  }
+  if (own) std::rethrow_exception(own);
+  if (error_) std::rethrow_exception(error_);
+}
+
+namespace {
+int default_threads() {
+  const char* env = std::getenv("BITNET_NUM_THREADS");
+  if (env != nullptr && *env != 0) {
+    char* end = nullptr;
+    long v = std::strtol(env, &end, 10);
+    if (end != env && *end == 0 && v >= 1 && v <= kMaxThreads) return static_cast<int>(v);
+  }
+  return std::min(cpu_features().logical_cores, kMaxThreads);
+}
+}  // namespace
+
+ThreadPool& thread_pool() {
+  // Never destroyed: worker threads must not be joined from a static destructor while Node
+  // tears the process down.
+  static ThreadPool* pool = new ThreadPool(default_threads());
+  return *pool;
+}
+
+int num_threads() { return thread_pool().size(); }
+
+void set_num_threads(int threads) {
+  if (threads < 1 || threads > kMaxThreads) {
+    throw RangeError("threads must be an integer in [1, " + std::to_string(kMaxThreads) +
+                     "], received " + std::to_string(threads));
+  }
+  thread_pool().resize(threads);
+}
+
+void parallel_for(size_t n, size_t min_chunk, const std::function<void(size_t, size_t)>& fn) {
+  if (n == 0) return;
+  min_chunk = std::max<size_t>(1, min_chunk);
+  size_t parties = std::min<size_t>(static_cast<size_t>(num_threads()), (n + min_chunk - 1) / min_chunk);
+  parties = std::max<size_t>(1, parties);
+  if (parties == 1) {
+    fn(0, n);
+    return;
+  }
+  thread_pool().run(static_cast<int>(parties), [&](int t) {
+    size_t begin = n * static_cast<size_t>(t) / parties;
+    size_t end = n * (static_cast<size_t>(t) + 1) / parties;
+    if (begin < end) fn(begin, end);
+  });
+}
+
+}  // namespace bitnet

@@ -1,0 +1,10 @@
+#include "cpu/copy/copy.h"
+
+namespace bitnet {
+
+const KernelFamily<CopyKernels>& copy_family() {
+  static const KernelFamily<CopyKernels> family("copy", {{"scalar", Isa::Scalar, &kCopyScalar}});
+  return family;
+}
+
+}  // namespace bitnet

@@ -1,0 +1,79 @@
+// The single place that loads the native addon. Everything else reaches native code through
+// the typed `addon()` handle, so the profiler (and a future Metal backend) hook in here only.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { constants as bufferConstants } from "node:buffer";
+
+/** Element types the native kernels accept for the raw typed arrays they are handed. */
+export type NativeTypedArray =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array;
+
+/** Description of the native backend, as reported by the addon. */
+export interface BackendInfo {
+  cpu: { model: string; arch: string; logicalCores: number; features: string[] };
+  isa: { best: string; active: string; forced: string | null; supported: string[] };
+  threads: number;
+  compiler: string;
+  flags: { base: string; avx2: string; avx512: string; neon: string };
+  families: { name: string; chosen: string; available: string[] }[];
+  devices: { cpu: boolean; metal: boolean };
+  sanitized: boolean;
+  napiVersion: number;
+}
+
+/** The raw binding surface. Every function validates its arguments natively. */
+export interface NativeAddon {
+  alloc(byteLength: number, zero: boolean): ArrayBuffer;
+  free(buffer: ArrayBuffer): boolean;
+  alignmentOf(view: ArrayBuffer | ArrayBufferView): number;
+  setBufferLimit(byteLength: number): void;
+  nativeMemory(): { liveBytes: number; liveAllocations: number };
+  convert(src: Float32Array | Uint16Array, srcDtype: string, dst: Float32Array | Uint16Array, dstDtype: string): void;
+  stridedCopy(
+    src: NativeTypedArray,
+    srcOffset: number,
+    srcStrides: number[],
+    dst: NativeTypedArray,
+    dstOffset: number,
+    dstStrides: number[],
+    shape: number[],
+  ): void;
+  setNumThreads(threads: number): void;
+  getNumThreads(): number;
+  setIsa(isa: string): string;
+  getIsa(): string;
+  selectDevice(device: string): string;
+  backendInfo(): BackendInfo;
+}
+
+let loaded: NativeAddon | undefined;
+
+/** Where the addon is looked for: BITNET_ADDON_PATH (the sanitizer build uses it), else the build. */
+export function addonPath(): string {
+  const forced = process.env.BITNET_ADDON_PATH;
+  if (forced) return path.resolve(forced);
+  return path.resolve(__dirname, "..", "..", "..", "native", "build", "Release", "bitnet_lab.node");
+}
+
+/** The loaded native addon (loaded on first use). */
+export function addon(): NativeAddon {
+  if (loaded) return loaded;
+  const file = addonPath();
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `bitnet-lab native addon not found at ${file}: run \`npm ci\` (or \`npm run build\`) in the bitnet-lab package to compile it`,
+    );
+  }
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const mod = require(file) as NativeAddon;
+  mod.setBufferLimit(bufferConstants.MAX_LENGTH);
+  loaded = mod;
+  return mod;
+}

@@ -1,0 +1,48 @@
+// Public runtime controls: threads, ISA ceiling, devices and the backend report.
+import { addon, BackendInfo } from "./addon";
+
+/** Devices a tensor or model can live on. "auto" picks the best built backend (today: CPU). */
+export type Device = "cpu" | "metal" | "auto";
+/** Instruction-set ceilings for kernel dispatch. */
+export type Isa = "auto" | "scalar" | "avx2" | "avx512" | "neon";
+
+export type { BackendInfo };
+
+/** CPU model, ISA detected and chosen per kernel family, threads, compiler and flags. */
+export function backendInfo(): BackendInfo {
+  return addon().backendInfo();
+}
+
+/**
+ * Sets the number of threads native kernels use (default: BITNET_NUM_THREADS, else all cores).
+ * Results are identical for a given thread count; work is split statically.
+ */
+export function setNumThreads(threads: number): void {
+  addon().setNumThreads(threads);
+}
+
+/** The number of threads native kernels use. */
+export function getNumThreads(): number {
+  return addon().getNumThreads();
+}
+
+/**
+ * Caps the instruction set kernels may use ("auto" = the best the CPU has). Same effect as the
+ * BITNET_ISA environment variable; tests use it to compare every variant. Returns the ISA set.
+ */
+export function setIsa(isa: Isa): string {
+  return addon().setIsa(isa);
+}
+
+/** The current ISA ceiling. */
+export function getIsa(): string {
+  return addon().getIsa();
+}
+
+/**
+ * Resolves a device name to the backend that will serve it ("auto" -> "cpu" today). Asking for
+ * "metal" where it is not built throws an Error saying so.
+ */
+export function resolveDevice(device: Device): "cpu" | "metal" {
+  return addon().selectDevice(device) as "cpu" | "metal";
+}

@@ -1,0 +1,7 @@
+/**
+ * bitnet-lab: tensors, ternary kernels, training and inference for BitNet b1.58 networks.
+ * This file is the public API: what a notebook cell sees.
+ * @packageDocumentation
+ */
+export * from "./tensor";
+export { backendInfo, setNumThreads, getNumThreads, setIsa, getIsa, resolveDevice, Device, Isa, BackendInfo } from "./backend/runtime";
