@@ -5,3 +5,4 @@
  */
 export * from "./tensor";
 export { backendInfo, setNumThreads, getNumThreads, setIsa, getIsa, resolveDevice, Device, Isa, BackendInfo } from "./backend/runtime";
+export * from "./arrow";

@@ -4,3 +4,4 @@ export { empty, zeros, ones, full, fromArray, wrap, arange, rand, randn, concat,
 export { Generator, GeneratorState, defaultGenerator, manualSeed } from "./random";
 export { memoryStats, resetPeakMemory, MemoryStats } from "./storage";
 export { f16BitsToNumber, bf16BitsToNumber, numberToF16Bits, numberToBf16Bits } from "./half";
+export { tidy, keep } from "./scope";

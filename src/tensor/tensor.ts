@@ -7,6 +7,7 @@ import { bf16BitsToNumber, f16BitsToNumber } from "./half";
 import { checkDim, checkShape, contiguousStrides, formatShape, numelOf } from "./shape";
 import { Storage, countTensor } from "./storage";
 import { formatTensor } from "./format";
+import { trackTensor } from "./scope";
 
 // A tensor the user forgot to dispose still returns its count and bytes when collected.
 const registry = new FinalizationRegistry<Storage>((storage) => {
@@ -44,6 +45,7 @@ export class Tensor<D extends DType = DType> {
     this.offset = offset;
     countTensor(1);
     registry.register(this, storage, this);
+    trackTensor(this);
   }
 
   /** Allocates an uninitialised (or zeroed) contiguous tensor. */

@@ -30,7 +30,10 @@ ThreadPool::~ThreadPool() { stop(); }
 void ThreadPool::start(int threads) {
   threads_ = threads;
   stopping_.store(false);
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker(i); });
+  // The generation is read here, not in the new thread: a job submitted before the thread runs
+  // must still count as new to it.
+  const unsigned long long generation = generation_.load();
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i, generation] { worker(i, generation); });
 }
 
 void ThreadPool::stop() {
@@ -51,8 +54,7 @@ void ThreadPool::resize(int threads) {
   start(threads);
 }
 
-void ThreadPool::worker(int index) {
-  unsigned long long seen = generation_.load();
+void ThreadPool::worker(int index, unsigned long long seen) {
   for (;;) {
     int spins = 0;
     while (generation_.load(std::memory_order_acquire) == seen && spins < kSpinIterations) {

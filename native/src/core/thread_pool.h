@@ -28,7 +28,7 @@ class ThreadPool {
  private:
   void start(int threads);
   void stop();
-  void worker(int index);
+  void worker(int index, unsigned long long seen);
 
   int threads_ = 1;
   std::vector<std::thread> workers_;
