@@ -1,0 +1,19 @@
+// `npm run bench -- <name ...>`: runs the named benchmarks (all when none is named).
+import * as storage from "./storage";
+
+const benches: Record<string, { run: () => void | Promise<void> }> = { storage };
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2);
+  const unknown = names.filter((n) => !(n in benches));
+  if (unknown.length) {
+    console.error(`unknown benchmark(s): ${unknown.join(", ")}; available: ${Object.keys(benches).join(", ")}`);
+    process.exit(2);
+  }
+  for (const n of names.length ? names : Object.keys(benches)) await benches[n].run();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+// Shared benchmark plumbing: timing with medians, a printed table, JSON under bench/results/.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { backendInfo } from "../src";
+
+/** Median of `runs` timings (ms) of fn, after `warmup` untimed calls. */
+export function medianMs(fn: () => void, runs = 7, warmup = 2): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+export type Row = Record<string, string | number>;
+
+export function printTable(title: string, rows: Row[]): void {
+  if (rows.length === 0) return;
+  const cols = Object.keys(rows[0]);
+  const fmt = (v: string | number): string => (typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : v);
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => fmt(r[c]).length)));
+  console.log(`\n${title}`);
+  console.log(cols.map((c, i) => c.padStart(widths[i])).join("  "));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) console.log(cols.map((c, i) => fmt(r[c]).padStart(widths[i])).join("  "));
+}
+
+/** Writes results with the machine description to bench/results/<name>-<timestamp>.json. */
+export function writeResults(name: string, results: unknown): string {
+  const dir = path.resolve(__dirname, "..", "..", "bench", "results");
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  const info = backendInfo();
+  const body = JSON.stringify({ name, date: new Date().toISOString(), machine: { cpu: info.cpu, isa: info.isa, threads: info.threads, node: process.version, os: `${os.type()} ${os.release()}` }, results }, null, 2);
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(tmp, "w");
+  fs.writeSync(fd, body);
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+  return file;
+}
