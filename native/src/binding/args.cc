@@ -1,7 +1,9 @@
 #include "binding/args.h"
 
 #include <cmath>
-#include <sstream>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
 
 namespace bitnet {
 namespace binding {
@@ -19,27 +21,112 @@ const char* typed_array_name(napi_typedarray_type t) {
     case napi_float64_array: return "Float64Array";
     case napi_bigint64_array: return "BigInt64Array";
     case napi_biguint64_array: return "BigUint64Array";
+    default: break;  // newer kinds (Float16Array) are not accepted by any binding
   }
   return "TypedArray";
 }
 
 namespace {
+
+size_t typed_array_element_size(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int8_array:
+    case napi_uint8_array:
+    case napi_uint8_clamped_array: return 1;
+    case napi_int16_array:
+    case napi_uint16_array: return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array: return 4;
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array: return 8;
+    default: break;
+  }
+  return 1;
+}
+
+// The ArrayBuffer or SharedArrayBuffer behind a typed array or DataView (nullptr otherwise).
+napi_value backing_buffer(napi_env env, napi_value v) {
+  bool is = false;
+  napi_value buffer = nullptr;
+  if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
+    if (napi_get_typedarray_info(env, v, nullptr, nullptr, nullptr, &buffer, nullptr) != napi_ok) return nullptr;
+    return buffer;
+  }
+  if (napi_is_dataview(env, v, &is) == napi_ok && is) {
+    if (napi_get_dataview_info(env, v, nullptr, nullptr, &buffer, nullptr) != napi_ok) return nullptr;
+    return buffer;
+  }
+  return nullptr;
+}
+
+bool buffer_detached(napi_env env, napi_value buffer) {
+  bool is_ab = false, detached = false;
+  if (buffer == nullptr || napi_is_arraybuffer(env, buffer, &is_ab) != napi_ok || !is_ab) return false;  // SAB
+  return napi_is_detached_arraybuffer(env, buffer, &detached) == napi_ok && detached;
+}
+
+// The constructor name of an object ("Map", "Tensor", "SharedArrayBuffer"), or "" when it has
+// none or looking it up throws (the exception is swallowed: describe() must never throw).
+std::string constructor_name(napi_env env, napi_value obj) {
+  napi_value ctor = nullptr, name = nullptr;
+  napi_valuetype type;
+  std::string out;
+  if (napi_get_named_property(env, obj, "constructor", &ctor) == napi_ok && napi_typeof(env, ctor, &type) == napi_ok &&
+      type == napi_function && napi_get_named_property(env, ctor, "name", &name) == napi_ok &&
+      napi_typeof(env, name, &type) == napi_ok && type == napi_string) {
+    char buf[64];
+    size_t len = 0;
+    if (napi_get_value_string_utf8(env, name, buf, sizeof buf, &len) == napi_ok) out.assign(buf, len);
+  }
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+    return "";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string with_article(const std::string& noun) {
+  // "an Int8Array", "an ArrayBuffer", but "a Uint8Array" (said "you-int").
+  const bool vowel = !noun.empty() && std::string("AEIOaeio").find(noun[0]) != std::string::npos;
+  return (vowel ? "an " : "a ") + noun;
+}
+
 std::string format_number(double d) {
   if (std::isnan(d)) return "NaN";
   if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-  std::ostringstream s;
-  s.precision(17);
-  s << d;
-  return s.str();
+  char buf[40];
+  // Integers print in full like JS does below 1e21 ("9007199254740994", not "9.007...e+15").
+  if (std::floor(d) == d && std::fabs(d) < 1e21) {
+    std::snprintf(buf, sizeof buf, "%.0f", d);
+    return buf;
+  }
+  for (int p = 1; p <= 17; ++p) {
+    std::snprintf(buf, sizeof buf, "%.*g", p, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  return buf;
 }
-}  // namespace
+
+bool is_detached(const Napi::Value& v) {
+  napi_env env = v.Env();
+  if (v.IsArrayBuffer()) return buffer_detached(env, v);
+  return buffer_detached(env, backing_buffer(env, v));
+}
 
 std::string describe(const Napi::Value& v) {
+  napi_env env = v.Env();
   if (v.IsUndefined()) return "undefined";
   if (v.IsNull()) return "null";
   if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
   if (v.IsNumber()) return "number " + format_number(v.As<Napi::Number>().DoubleValue());
   if (v.IsBigInt()) return "a bigint";
+  if (v.IsSymbol()) return "a symbol";
   if (v.IsString()) {
     std::string s = v.As<Napi::String>().Utf8Value();
     if (s.size() > 40) s = s.substr(0, 40) + "...";
@@ -47,12 +134,23 @@ std::string describe(const Napi::Value& v) {
   }
   if (v.IsTypedArray()) {
     Napi::TypedArray t = v.As<Napi::TypedArray>();
-    return std::string(typed_array_name(t.TypedArrayType())) + "(" + std::to_string(t.ElementLength()) + ")";
+    std::string s = std::string(typed_array_name(t.TypedArrayType())) + "(" + std::to_string(t.ElementLength()) + ")";
+    return is_detached(v) ? s + " over a detached (freed) ArrayBuffer" : s;
   }
-  if (v.IsArrayBuffer()) return "ArrayBuffer(" + std::to_string(v.As<Napi::ArrayBuffer>().ByteLength()) + ")";
+  if (v.IsDataView()) {
+    std::string s = "DataView(" + std::to_string(v.As<Napi::DataView>().ByteLength()) + " bytes)";
+    return is_detached(v) ? s + " over a detached (freed) ArrayBuffer" : s;
+  }
+  if (v.IsArrayBuffer()) {
+    if (is_detached(v)) return "a detached (freed) ArrayBuffer";
+    return "ArrayBuffer(" + std::to_string(v.As<Napi::ArrayBuffer>().ByteLength()) + ")";
+  }
   if (v.IsArray()) return "an array of length " + std::to_string(v.As<Napi::Array>().Length());
   if (v.IsFunction()) return "a function";
-  if (v.IsObject()) return "an object";
+  if (v.IsObject()) {
+    const std::string name = constructor_name(env, v);
+    return name.empty() || name == "Object" ? "an object" : with_article(name);
+  }
   return "an unsupported value";
 }
 
@@ -61,11 +159,25 @@ void throw_range_error(Napi::Env env, const std::string& message) { throw Napi::
 
 Args::Args(const Napi::CallbackInfo& info, const char* signature, size_t required)
     : info_(info), fn_(signature) {
-  size_t paren = fn_.find('(');
-  std::string name = paren == std::string::npos ? fn_ : fn_.substr(0, paren);
+  const size_t open = fn_.find('(');
+  const size_t close = fn_.rfind(')');
+  std::string name = open == std::string::npos ? fn_ : fn_.substr(0, open);
+  size_t max_args = std::numeric_limits<size_t>::max();
+  if (open != std::string::npos && close != std::string::npos && close > open) {
+    const std::string params = fn_.substr(open + 1, close - open - 1);
+    if (params.find("...") == std::string::npos) {
+      max_args = params.find_first_not_of(' ') == std::string::npos ? 0 : 1;
+      for (char c : params) max_args += c == ',' ? 1 : 0;
+    }
+  }
+  const auto plural = [](size_t n) { return std::to_string(n) + (n == 1 ? " argument" : " arguments"); };
   if (info.Length() < required) {
-    throw_type_error(info.Env(), fn_ + ": expected " + std::to_string(required) + " argument" +
-                                     (required == 1 ? "" : "s") + ", received " + std::to_string(info.Length()));
+    throw_type_error(info.Env(), fn_ + ": expected " + (required == max_args ? "" : "at least ") + plural(required) +
+                                     ", received " + std::to_string(info.Length()));
+  }
+  if (info.Length() > max_args) {
+    throw_type_error(info.Env(), fn_ + ": expected " + (required == max_args ? "" : "at most ") + plural(max_args) +
+                                     ", received " + std::to_string(info.Length()));
   }
   fn_ = name;
 }
@@ -119,23 +231,30 @@ TypedView Args::typed(size_t i, const char* name, std::initializer_list<napi_typ
     expected += (k == 0 ? "" : (k + 1 == allowed.size() ? " or " : ", ")) + std::string(typed_array_name(t));
     ++k;
   }
-  expected = "a " + expected;
+  expected = with_article(expected);
   if (!v.IsTypedArray()) type_error(name, expected, v);
-  Napi::TypedArray t = v.As<Napi::TypedArray>();
-  bool ok = false;
-  for (napi_typedarray_type a : allowed) ok = ok || a == t.TypedArrayType();
-  if (!ok) type_error(name, expected, v);
-  TypedView view;
-  view.array = t;
-  view.type = t.TypedArrayType();
-  view.length = t.ElementLength();
-  view.elem_size = t.ElementSize();
-  Napi::ArrayBuffer buf = t.ArrayBuffer();
-  view.data = static_cast<uint8_t*>(buf.Data());
-  if (view.data == nullptr && view.length > 0) {
-    throw_type_error(env(), fn_ + ": argument '" + name + "' is a view of a detached (disposed) buffer");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  // napi_get_typedarray_info gives the data pointer for views over SharedArrayBuffers too
+  // (Napi::TypedArray::ArrayBuffer() does not: it fails with "Invalid argument").
+  if (napi_get_typedarray_info(env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok) {
+    throw Napi::Error::New(env());
   }
-  if (view.data != nullptr) view.data += t.ByteOffset();
+  bool ok = false;
+  for (napi_typedarray_type a : allowed) ok = ok || a == type;
+  if (!ok) type_error(name, expected, v);
+  // A view of a freed buffer reports length 0, so it must be caught here even though it is empty.
+  if (is_detached(v)) type_error(name, expected + " over memory that is still live (not freed)", v);
+  TypedView view;
+  view.array = v.As<Napi::TypedArray>();
+  view.type = type;
+  view.length = length;
+  view.elem_size = typed_array_element_size(type);
+  view.data = length == 0 ? nullptr : static_cast<uint8_t*>(data);
+  if (view.data == nullptr && view.length > 0) {
+    throw_type_error(env(), fn_ + ": argument '" + name + "' has no accessible memory, received " + describe(v));
+  }
   return view;
 }
 

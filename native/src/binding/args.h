@@ -12,8 +12,12 @@
 namespace bitnet {
 namespace binding {
 
-// A short description of a JS value for error messages: "Float32Array(12)", "NaN", "'f64'".
+// A short description of a JS value for error messages: "Float32Array(12)", "number NaN",
+// "string 'f64'", "a detached (freed) ArrayBuffer", "a SharedArrayBuffer". Never throws a JS
+// exception.
 std::string describe(const Napi::Value& v);
+// Shortest decimal that reads back as `d` ("0.1", "1e+300", "NaN", "-Infinity").
+std::string format_number(double d);
 
 [[noreturn]] void throw_type_error(Napi::Env env, const std::string& message);
 [[noreturn]] void throw_range_error(Napi::Env env, const std::string& message);
@@ -21,14 +25,20 @@ std::string describe(const Napi::Value& v);
 struct TypedView {
   Napi::TypedArray array;
   napi_typedarray_type type;
-  uint8_t* data;      // first element of the view
+  uint8_t* data;      // first element of the view (nullptr only when length is 0)
   size_t length;      // elements
   size_t elem_size;   // bytes
 };
 
+// Whether `v` is an ArrayBuffer, or a typed array / DataView over one, that was detached
+// (dispose()d, free()d or transferred). SharedArrayBuffers are never detached.
+bool is_detached(const Napi::Value& v);
+
 class Args {
  public:
-  // `signature` is shown in messages, e.g. "convert(src, srcDtype, dst, dstDtype)".
+  // `signature` is shown in messages, e.g. "convert(src, srcDtype, dst, dstDtype)". Fewer than
+  // `required` arguments, or more than the signature lists, is a TypeError (a signature ending
+  // in "...)" accepts any number of extra arguments).
   Args(const Napi::CallbackInfo& info, const char* signature, size_t required);
 
   Napi::Env env() const { return info_.Env(); }
@@ -40,9 +50,12 @@ class Args {
   bool boolean(size_t i, const char* name) const;
   // A finite integer in [lo, hi].
   int64_t integer(size_t i, const char* name, int64_t lo, int64_t hi) const;
+  // A typed array of one of the `allowed` types over an ArrayBuffer or SharedArrayBuffer that
+  // is not detached (a detached view is a TypeError even when empty).
   TypedView typed(size_t i, const char* name, std::initializer_list<napi_typedarray_type> allowed) const;
   // A plain array of at most `max_length` integers, each in [lo, hi].
   std::vector<int64_t> integers(size_t i, const char* name, size_t max_length, int64_t lo, int64_t hi) const;
+  // An ArrayBuffer (detached or not; callers decide what a detached one means).
   Napi::ArrayBuffer array_buffer(size_t i, const char* name) const;
 
   [[noreturn]] void type_error(const char* name, const std::string& expected, const Napi::Value& got) const;
@@ -54,6 +67,8 @@ class Args {
 };
 
 const char* typed_array_name(napi_typedarray_type t);
+// "a Float32Array", "an Int8Array".
+std::string with_article(const std::string& noun);
 
 // Runs a binding body, turning C++ exceptions from core code into JS errors so that nothing
 // below the binding can terminate the process.

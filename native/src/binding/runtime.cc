@@ -1,10 +1,12 @@
 // Bindings of the runtime: threads, ISA ceiling, device selection and backendInfo().
 #include <cstdlib>
+#include <stdexcept>
 
 #include "binding/args.h"
 #include "binding/bindings.h"
 #include "core/backend.h"
 #include "core/cpu_features.h"
+#include "core/errors.h"
 #include "core/isa.h"
 #include "core/thread_pool.h"
 
@@ -21,7 +23,10 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value { return Napi::Number::New(info.Env(), num_threads()); });
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "getNumThreads()", 0);
+    return Napi::Number::New(info.Env(), num_threads());
+  });
 }
 
 Napi::Value SetIsa(const Napi::CallbackInfo& info) {
@@ -40,14 +45,24 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value GetIsa(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value { return Napi::String::New(info.Env(), isa_name(active_isa())); });
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "getIsa()", 0);
+    return Napi::String::New(info.Env(), isa_name(active_isa()));
+  });
 }
 
 Napi::Value SelectDevice(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args args(info, "selectDevice(device)", 1);
     const std::string name = args.choice(0, "device", {"cpu", "metal", "auto"});
-    return Napi::String::New(info.Env(), backend_for(name).name());
+    try {
+      return Napi::String::New(info.Env(), backend_for(name).name());
+    } catch (const bitnet::RangeError&) {
+      throw;
+    } catch (const std::runtime_error& e) {
+      // A known device that this build lacks: a plain Error (not a bad argument), named.
+      throw Napi::Error::New(info.Env(), std::string("selectDevice: ") + e.what());
+    }
   });
 }
 
@@ -59,6 +74,7 @@ Napi::Array strings(Napi::Env env, const std::vector<std::string>& v) {
 
 Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "backendInfo()", 0);
     Napi::Env env = info.Env();
     const CpuFeatures& f = cpu_features();
     Napi::Object cpu = Napi::Object::New(env);

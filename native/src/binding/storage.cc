@@ -40,6 +40,11 @@ void finalize(Napi::Env env, void* data, Allocation* a) {
   delete a;
 }
 
+// Zero-byte requests get an ordinary empty ArrayBuffer and no native memory: V8 does not keep
+// the data pointer of an empty external buffer, so free() could not find its record. The tag
+// lets free() recognise (and detach) these buffers without confusing them with foreign ones.
+const napi_type_tag kEmptyBufferTag = {0x6269746e65746c61ull, 0x6230656d70747931ull};
+
 Napi::Value Alloc(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args args(info, "alloc(byteLength, zero)", 2);
@@ -50,10 +55,15 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
                                          " (the largest single buffer this Node.js allows)",
                        std::to_string(bytes));
     }
+    if (bytes == 0) {
+      Napi::ArrayBuffer empty = Napi::ArrayBuffer::New(info.Env(), 0);
+      empty.TypeTag(&kEmptyBufferTag);
+      return empty;
+    }
     Allocation* a = cpu_backend().allocate(static_cast<size_t>(bytes), zero);
     if (a == nullptr) {
       throw Napi::RangeError::New(info.Env(), "alloc: could not allocate " + std::to_string(bytes) +
-                                                  " bytes of tensor storage (out of memory)");
+                                                  " bytes of tensor storage (argument 'byteLength'): out of memory");
     }
     // On failure Node has already run `finalize` (which frees `a`), so there is nothing to undo.
     Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(info.Env(), a->data, a->bytes, finalize, a);
@@ -71,6 +81,12 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
     Args args(info, "free(buffer)", 1);
     Napi::ArrayBuffer buffer = args.array_buffer(0, "buffer");
     if (buffer.IsDetached()) return Napi::Boolean::New(info.Env(), false);
+    const char* expected = "an ArrayBuffer allocated by bitnet-lab's alloc()";
+    if (buffer.ByteLength() == 0) {
+      if (!buffer.CheckTypeTag(&kEmptyBufferTag)) args.type_error("buffer", expected, buffer);
+      buffer.Detach();
+      return Napi::Boolean::New(info.Env(), true);
+    }
     void* data = buffer.Data();
     Allocation* a = nullptr;
     {
@@ -81,7 +97,7 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
         live_buffers().erase(it);
       }
     }
-    if (a == nullptr) args.type_error("buffer", "an ArrayBuffer allocated by bitnet-lab's alloc()", buffer);
+    if (a == nullptr) args.type_error("buffer", expected, buffer);
     // Detach first: once no JS view can reach the memory it is safe to free it now, long before
     // the GC would run the finalizer (which then finds the record marked freed).
     buffer.Detach();
@@ -93,17 +109,25 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
 Napi::Value AlignmentOf(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args args(info, "alignmentOf(view)", 1);
-    uintptr_t address;
+    const char* expected = "an ArrayBuffer, a typed array or a DataView over memory that is still live (not freed)";
     Napi::Value v = info[0];
+    void* data = nullptr;
     if (v.IsArrayBuffer()) {
-      address = reinterpret_cast<uintptr_t>(v.As<Napi::ArrayBuffer>().Data());
+      data = v.As<Napi::ArrayBuffer>().Data();
+    } else if (v.IsTypedArray()) {
+      if (napi_get_typedarray_info(info.Env(), v, nullptr, nullptr, &data, nullptr, nullptr) != napi_ok) {
+        throw Napi::Error::New(info.Env());
+      }
+    } else if (v.IsDataView()) {
+      if (napi_get_dataview_info(info.Env(), v, nullptr, &data, nullptr, nullptr) != napi_ok) {
+        throw Napi::Error::New(info.Env());
+      }
     } else {
-      TypedView t = args.typed(0, "view", {napi_int8_array, napi_uint8_array, napi_uint8_clamped_array,
-                                           napi_int16_array, napi_uint16_array, napi_int32_array,
-                                           napi_uint32_array, napi_float32_array, napi_float64_array,
-                                           napi_bigint64_array, napi_biguint64_array});
-      address = reinterpret_cast<uintptr_t>(t.data);
+      args.type_error("view", expected, v);
     }
+    if (is_detached(v)) args.type_error("view", expected, v);
+    // Empty buffers may have no address at all; any alignment is then as good as another.
+    const uintptr_t address = reinterpret_cast<uintptr_t>(data);
     uintptr_t alignment = 1;
     while (alignment < 4096 && address % (alignment * 2) == 0) alignment *= 2;
     return Napi::Number::New(info.Env(), static_cast<double>(alignment));
@@ -120,6 +144,7 @@ Napi::Value SetBufferLimit(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeMemory(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "nativeMemory()", 0);
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("liveBytes", Napi::Number::New(info.Env(), static_cast<double>(live_allocation_bytes())));
     o.Set("liveAllocations", Napi::Number::New(info.Env(), static_cast<double>(live_allocation_count())));
