@@ -1,0 +1,335 @@
+// Arrow IPC (file and stream formats) for tables of tensors, with crash-safe writes and reads
+// that turn bad input into errors naming the file and the problem.
+//
+// Field metadata (where the `arrow.fixed_shape_tensor` extension lives) survives the round trip:
+// apache-arrow 21 serializes each Field's custom_metadata into the schema message and restores it
+// on read (checked by test/arrow/ipc.test.ts), so nothing beyond the field metadata is needed.
+//
+// apache-arrow JS trusts what a file declares. Before parsing, verify.ts checks the metadata's
+// structure (corrupt flatbuffers can otherwise hang the reader); after parsing, validateTable
+// checks every buffer against the lengths the field nodes declare (a short buffer would otherwise
+// give short typed arrays, subarray clamping silently, and values reading as undefined).
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Data, DataType, FixedSizeList, Table, Type, Vector, isArrowTable, tableFromIPC, tableToIPC } from "apache-arrow";
+import { describe } from "../tensor/dtype";
+import { stripExtensionTypes } from "./tensor";
+import { verifyFile, verifyStream } from "./verify";
+
+/** The two Arrow IPC formats: "file" (Feather v2, random access, `.arrow`) and "stream" (`.arrows`). */
+export type IPCFormat = "file" | "stream";
+
+/** Options of {@link tableToIPCBytes}. */
+export interface IPCWriteOptions {
+  /**
+   * Keep the `arrow.fixed_shape_tensor` extension type on tensor columns (default true). With
+   * false, tensor columns are written as plain FixedSizeList columns for readers that refuse
+   * extension types, such as nodejs-polars 0.25 (see {@link stripExtensionTypes}).
+   */
+  extensionTypes?: boolean;
+}
+
+/** Options of {@link writeArrowFile}. */
+export interface WriteArrowFileOptions extends IPCWriteOptions {
+  /** IPC format to write (default "file"). */
+  format?: IPCFormat;
+}
+
+const MAGIC = Buffer.from("ARROW1", "latin1");
+
+function checkFormat(format: unknown, fn: string): IPCFormat {
+  if (format !== "file" && format !== "stream") throw new TypeError(`${fn}: format must be 'file' or 'stream', received ${describe(format)}`);
+  return format;
+}
+
+function checkTable(table: unknown, fn: string): Table {
+  if (!isArrowTable(table)) {
+    throw new TypeError(`${fn}: table must be an Arrow Table (build one with tensorsToTable), received ${describe(table)}`);
+  }
+  return table as Table;
+}
+
+/** Collects the problems of one Data (and its children): buffers shorter than its lengths say. */
+function validateData(data: Data, where: string, problems: string[]): void {
+  if (problems.length >= 8) return;
+  const { length, offset } = data;
+  const type = data.type as DataType;
+  const need = (have: number, want: number, what: string): boolean => {
+    if (have >= want) return true;
+    problems.push(`${where}: ${what} holds ${have} entries, ${want} needed for ${length} rows`);
+    return false;
+  };
+  const bitmap = data.nullBitmap as Uint8Array | undefined;
+  if (bitmap && bitmap.length > 0) need(bitmap.length, (offset + length + 7) >> 3, "the validity bitmap");
+  const values = data.values as ArrayLike<number | bigint> | undefined;
+  const valuesLength = values?.length ?? 0;
+  const offsets = data.valueOffsets as ArrayLike<number | bigint> | undefined;
+  const checkOffsets = (limit: number, what: string): void => {
+    if (!need(offsets?.length ?? 0, length + 1, "the offsets buffer") || length === 0) return;
+    let prev = Number(offsets![0]);
+    if (prev < 0) problems.push(`${where}: offset 0 is negative (${prev})`);
+    for (let i = 1; i <= length; i++) {
+      const cur = Number(offsets![i]);
+      if (cur < prev) {
+        problems.push(`${where}: offsets decrease at row ${i - 1} (${prev} then ${cur})`);
+        return;
+      }
+      prev = cur;
+    }
+    if (prev > limit) problems.push(`${where}: the offsets reach ${prev}, but the ${what} holds ${limit}`);
+  };
+  switch (type.typeId) {
+    case Type.Null:
+    case Type.Union:
+    case Type.DenseUnion:
+    case Type.SparseUnion:
+    case Type.BinaryView:
+    case Type.Utf8View:
+      return;
+    case Type.Bool:
+      need(valuesLength * 8, offset + length, "the value bitmap (bits)");
+      return;
+    case Type.Utf8:
+    case Type.Binary:
+    case Type.LargeUtf8:
+    case Type.LargeBinary:
+      checkOffsets(valuesLength, "value buffer");
+      return;
+    case Type.List:
+    case Type.LargeList:
+    case Type.Map: {
+      const child = data.children[0];
+      if (!child) {
+        problems.push(`${where}: the list has no child data`);
+        return;
+      }
+      checkOffsets(child.length, "child array");
+      validateData(child, `${where}.item`, problems);
+      return;
+    }
+    case Type.FixedSizeList: {
+      const child = data.children[0];
+      if (!child) {
+        problems.push(`${where}: the list has no child data`);
+        return;
+      }
+      need(child.length, length * (type as FixedSizeList).listSize, "the child array");
+      validateData(child, `${where}.item`, problems);
+      return;
+    }
+    case Type.Struct:
+      data.children.forEach((child, i) => {
+        const name = type.children?.[i]?.name ?? String(i);
+        need(child.length, length, `child '${name}'`);
+        validateData(child, `${where}.${name}`, problems);
+      });
+      return;
+    case Type.Dictionary: {
+      need(valuesLength, length * data.stride, "the index buffer");
+      const dict = data.dictionary as Vector | undefined;
+      for (const d of (dict?.data ?? []) as Data[]) validateData(d, `${where} (dictionary)`, problems);
+      return;
+    }
+    default:
+      // Fixed-width types: Int, Float, Decimal, Date, Time, Timestamp, Interval, Duration,
+      // FixedSizeBinary. Their value buffers are sliced to the data's first row.
+      need(valuesLength, length * data.stride, "the value buffer");
+  }
+}
+
+/** Throws an Error listing the buffers of `table` that are shorter than declared. */
+function validateTable(table: Table, label: string, hint: string): void {
+  const problems: string[] = [];
+  const fields = table.schema.fields;
+  table.batches.forEach((batch, b) => {
+    fields.forEach((field, i) => {
+      const child = batch.data.children[i];
+      if (!child) problems.push(`record batch ${b} has no data for column '${field.name}'`);
+      else validateData(child, `record batch ${b}, column '${field.name}'`, problems);
+    });
+  });
+  if (problems.length > 0) throw new Error(`${label}: ${hint}: ${problems.join("; ")}`);
+}
+
+/**
+ * Serializes a table to Arrow IPC bytes (default format "file"). Field metadata, including the
+ * `arrow.fixed_shape_tensor` extension, is written with the schema.
+ *
+ * @throws TypeError for a non-table or unknown format; Error when a column's memory is shorter
+ *   than its length (for example a tensor it borrowed was disposed).
+ */
+export function tableToIPCBytes(table: Table, format: IPCFormat = "file", opts?: IPCWriteOptions): Uint8Array {
+  const fn = "tableToIPCBytes";
+  const t = checkTable(table, fn);
+  const f = checkFormat(format, fn);
+  const extensionTypes = checkOptions(opts, fn).extensionTypes ?? true;
+  if (typeof extensionTypes !== "boolean") throw new TypeError(`${fn}: extensionTypes must be a boolean, received ${describe(extensionTypes)}`);
+  validateTable(t, fn, "the table's memory disagrees with its lengths (was a tensor it borrows disposed?)");
+  return tableToIPC(extensionTypes ? t : stripExtensionTypes(t), f);
+}
+
+function checkOptions<T extends object>(opts: T | undefined, fn: string): Partial<T> {
+  if (opts === undefined) return {};
+  if (typeof opts !== "object" || opts === null || Array.isArray(opts)) throw new TypeError(`${fn}: options must be an object, received ${describe(opts)}`);
+  return opts;
+}
+
+/** Which IPC format `bytes` starts like, or a description of why it is neither. */
+function sniff(bytes: Uint8Array): { format: IPCFormat } | { problem: string } {
+  if (bytes.length === 0) return { problem: "it is empty" };
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 8));
+  if (bytes.length >= 6 && head.subarray(0, 6).equals(MAGIC)) {
+    const tail = Buffer.from(bytes.buffer, bytes.byteOffset + bytes.length - Math.min(bytes.length, 6), Math.min(bytes.length, 6));
+    // Magic, padding, at least an end-of-stream marker and a footer length, magic.
+    if (bytes.length < 6 + 2 + 4 + 6 || !tail.equals(MAGIC)) {
+      return { problem: "it is truncated: it starts like an Arrow IPC file but its footer and closing ARROW1 magic are missing" };
+    }
+    return { format: "file" };
+  }
+  if (bytes.length < 8) return { problem: `it is too short (${bytes.length} bytes) to be an Arrow IPC file or stream` };
+  // Streams since Arrow 0.15 start every message with the 0xFFFFFFFF continuation marker and end
+  // with the end-of-stream marker 0xFFFFFFFF 0x00000000. Every current writer (arrow C++/JS/Rust,
+  // polars) writes that marker on close; requiring it is how a stream cut at a message boundary
+  // is told from a complete one.
+  if (head.readUInt32LE(0) !== 0xffffffff) {
+    return { problem: `it is not an Arrow IPC file or stream (it starts with bytes ${head.toString("hex").replace(/(..)/g, "$1 ").trim()})` };
+  }
+  const end = Buffer.from(bytes.buffer, bytes.byteOffset + bytes.length - 8, 8);
+  if (end.readUInt32LE(0) !== 0xffffffff || end.readUInt32LE(4) !== 0) {
+    return { problem: "it is truncated: it starts like an Arrow IPC stream but the end-of-stream marker is missing" };
+  }
+  return { format: "stream" };
+}
+
+/**
+ * Parses Arrow IPC bytes (file or stream format, detected from the bytes) into a Table. The
+ * table's buffers are views of `bytes` (no copy). `label` starts error messages (default
+ * "tableFromIPCBytes").
+ *
+ * @throws TypeError when bytes is not a Uint8Array/ArrayBuffer; Error naming the problem when the
+ *   bytes are empty, truncated, not Arrow IPC, or declare more data than they hold.
+ */
+export function tableFromIPCBytes(bytes: Uint8Array | ArrayBuffer, label = "tableFromIPCBytes"): Table {
+  if (typeof label !== "string") throw new TypeError(`tableFromIPCBytes: label must be a string, received ${describe(label)}`);
+  let view: Uint8Array;
+  if (bytes instanceof Uint8Array) view = bytes;
+  else if (bytes instanceof ArrayBuffer) view = new Uint8Array(bytes);
+  else throw new TypeError(`${label}: bytes must be a Uint8Array, Buffer or ArrayBuffer, received ${describe(bytes)}`);
+  const kind = sniff(view);
+  if ("problem" in kind) throw new Error(`${label}: ${kind.problem}`);
+  // Structure first: apache-arrow JS trusts the metadata and can hang or overflow the stack on
+  // corrupt bytes (see verify.ts).
+  if (kind.format === "file") verifyFile(view, label);
+  else verifyStream(view, label);
+  let table: Table;
+  try {
+    table = tableFromIPC(view);
+  } catch (e) {
+    throw new Error(`${label}: not a valid Arrow IPC ${kind.format} (${(e as Error)?.message ?? String(e)})`, { cause: e });
+  }
+  if (!isArrowTable(table)) throw new Error(`${label}: not a valid Arrow IPC ${kind.format} (the reader returned no table)`);
+  validateTable(table, label, `corrupt Arrow IPC ${kind.format}, its data disagrees with its metadata`);
+  return table;
+}
+
+function checkPath(p: unknown, fn: string): string {
+  if (typeof p !== "string" || p.length === 0) throw new TypeError(`${fn}: path must be a non-empty string, received ${describe(p)}`);
+  return p;
+}
+
+/** Why a file-system call failed, in words, with the error code. */
+function fsReason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const words: Record<string, string> = {
+    ENOENT: "no such file or directory",
+    EACCES: "permission denied",
+    EISDIR: "it is a directory",
+    ENOTDIR: "a parent is not a directory",
+    ENOSPC: "no space left on the device",
+    EROFS: "read-only file system",
+  };
+  return err?.code && words[err.code] ? `${words[err.code]} (${err.code})` : err?.message ?? String(e);
+}
+
+/**
+ * Writes a table to an Arrow IPC file (format "file" by default, or "stream") without ever
+ * leaving a partial file at `path`: the bytes go to a temporary file in the same directory,
+ * which is fsynced, renamed over `path`, and the directory fsynced. On failure the temporary file
+ * is removed and `path` is left as it was.
+ *
+ * @throws TypeError for wrong argument kinds; Error naming the file when the write fails.
+ */
+export function writeArrowFile(filePath: string, table: Table, opts?: WriteArrowFileOptions): void {
+  const fn = "writeArrowFile";
+  const target = checkPath(filePath, fn);
+  checkTable(table, fn);
+  const options = checkOptions(opts, fn);
+  const format = checkFormat(options.format ?? "file", fn);
+  const bytes = (() => {
+    try {
+      return tableToIPCBytes(table, format, { extensionTypes: options.extensionTypes });
+    } catch (e) {
+      if (e instanceof TypeError) throw new TypeError(`${fn}: ${e.message.replace(/^tableToIPCBytes: /, "")}`);
+      throw new Error(`${fn}: cannot write '${target}': ${(e as Error).message.replace(/^tableToIPCBytes: /, "")}`, { cause: e });
+    }
+  })();
+  const dir = path.dirname(path.resolve(target));
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, "wx", 0o644);
+    let at = 0;
+    while (at < bytes.length) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already failing; the original error is the one to report
+      }
+    }
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // the temporary file may not exist
+    }
+    throw new Error(`${fn}: cannot write '${target}': ${fsReason(e)}`, { cause: e });
+  }
+  // Make the rename itself durable. Some file systems refuse fsync on directories: the data is
+  // already safe then, so only a real I/O error is reported.
+  try {
+    const dfd = fs.openSync(dir, "r");
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EIO") throw new Error(`${fn}: wrote '${target}' but syncing its directory failed: ${fsReason(e)}`, { cause: e });
+  }
+}
+
+/**
+ * Reads an Arrow IPC file or stream (detected from its bytes) into a Table. The whole file is
+ * read into memory and the table's buffers are views of it.
+ *
+ * @throws TypeError for a non-string path; Error naming the file and the problem when it is
+ *   missing, unreadable, empty, truncated, not Arrow, or corrupt.
+ */
+export function readArrowFile(filePath: string): Table {
+  const fn = "readArrowFile";
+  const p = checkPath(filePath, fn);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(p);
+  } catch (e) {
+    throw new Error(`${fn}: cannot read '${p}': ${fsReason(e)}`, { cause: e });
+  }
+  return tableFromIPCBytes(bytes, `${fn}: '${p}'`);
+}
