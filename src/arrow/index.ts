@@ -21,3 +21,4 @@ export {
   PLAIN_TENSOR_KEY,
 } from "./tensor";
 export { IPCFormat, IPCWriteOptions, WriteArrowFileOptions, tableToIPCBytes, tableFromIPCBytes, writeArrowFile, readArrowFile } from "./ipc";
+export { ArrowFormatError } from "./verify";

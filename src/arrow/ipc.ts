@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { Data, DataType, FixedSizeList, Table, Type, Vector, isArrowTable, tableFromIPC, tableToIPC } from "apache-arrow";
 import { describe } from "../tensor/dtype";
 import { stripExtensionTypes } from "./tensor";
-import { verifyFile, verifyStream } from "./verify";
+import { ArrowFormatError, verifyFile, verifyStream } from "./verify";
 
 /** The two Arrow IPC formats: "file" (Feather v2, random access, `.arrow`) and "stream" (`.arrows`). */
 export type IPCFormat = "file" | "stream";
@@ -138,8 +138,8 @@ function validateData(data: Data, where: string, problems: string[]): void {
   }
 }
 
-/** Throws an Error listing the buffers of `table` that are shorter than declared. */
-function validateTable(table: Table, label: string, hint: string): void {
+/** Throws an error listing the buffers of `table` that disagree with its declared lengths. */
+function validateTable(table: Table, label: string, hint: string, ErrorClass: new (message: string) => Error = Error): void {
   const problems: string[] = [];
   const fields = table.schema.fields;
   table.batches.forEach((batch, b) => {
@@ -149,7 +149,7 @@ function validateTable(table: Table, label: string, hint: string): void {
       else validateData(child, `record batch ${b}, column '${field.name}'`, problems);
     });
   });
-  if (problems.length > 0) throw new Error(`${label}: ${hint}: ${problems.join("; ")}`);
+  if (problems.length > 0) throw new ErrorClass(`${label}: ${hint}: ${problems.join("; ")}`);
 }
 
 /**
@@ -207,8 +207,8 @@ function sniff(bytes: Uint8Array): { format: IPCFormat } | { problem: string } {
  * table's buffers are views of `bytes` (no copy). `label` starts error messages (default
  * "tableFromIPCBytes").
  *
- * @throws TypeError when bytes is not a Uint8Array/ArrayBuffer; Error naming the problem when the
- *   bytes are empty, truncated, not Arrow IPC, or declare more data than they hold.
+ * @throws TypeError when bytes is not a Uint8Array/ArrayBuffer; {@link ArrowFormatError} naming the
+ *   problem when the bytes are empty, truncated, not Arrow IPC, or corrupt.
  */
 export function tableFromIPCBytes(bytes: Uint8Array | ArrayBuffer, label = "tableFromIPCBytes"): Table {
   if (typeof label !== "string") throw new TypeError(`tableFromIPCBytes: label must be a string, received ${describe(label)}`);
@@ -217,7 +217,7 @@ export function tableFromIPCBytes(bytes: Uint8Array | ArrayBuffer, label = "tabl
   else if (bytes instanceof ArrayBuffer) view = new Uint8Array(bytes);
   else throw new TypeError(`${label}: bytes must be a Uint8Array, Buffer or ArrayBuffer, received ${describe(bytes)}`);
   const kind = sniff(view);
-  if ("problem" in kind) throw new Error(`${label}: ${kind.problem}`);
+  if ("problem" in kind) throw new ArrowFormatError(`${label}: ${kind.problem}`);
   // Structure first: apache-arrow JS trusts the metadata and can hang or overflow the stack on
   // corrupt bytes (see verify.ts).
   if (kind.format === "file") verifyFile(view, label);
@@ -226,10 +226,10 @@ export function tableFromIPCBytes(bytes: Uint8Array | ArrayBuffer, label = "tabl
   try {
     table = tableFromIPC(view);
   } catch (e) {
-    throw new Error(`${label}: not a valid Arrow IPC ${kind.format} (${(e as Error)?.message ?? String(e)})`, { cause: e });
+    throw new ArrowFormatError(`${label}: not a valid Arrow IPC ${kind.format} (${(e as Error)?.message ?? String(e)})`, { cause: e });
   }
-  if (!isArrowTable(table)) throw new Error(`${label}: not a valid Arrow IPC ${kind.format} (the reader returned no table)`);
-  validateTable(table, label, `corrupt Arrow IPC ${kind.format}, its data disagrees with its metadata`);
+  if (!isArrowTable(table)) throw new ArrowFormatError(`${label}: not a valid Arrow IPC ${kind.format} (the reader returned no table)`);
+  validateTable(table, label, `corrupt Arrow IPC ${kind.format}, its data disagrees with its metadata`, ArrowFormatError);
   return table;
 }
 
@@ -319,8 +319,9 @@ export function writeArrowFile(filePath: string, table: Table, opts?: WriteArrow
  * Reads an Arrow IPC file or stream (detected from its bytes) into a Table. The whole file is
  * read into memory and the table's buffers are views of it.
  *
- * @throws TypeError for a non-string path; Error naming the file and the problem when it is
- *   missing, unreadable, empty, truncated, not Arrow, or corrupt.
+ * @throws TypeError for a non-string path; Error naming the file when it is missing or
+ *   unreadable; {@link ArrowFormatError} naming the file and the problem when it is empty,
+ *   truncated, not Arrow, or corrupt.
  */
 export function readArrowFile(filePath: string): Table {
   const fn = "readArrowFile";

@@ -11,7 +11,10 @@
 // Layouts follow Arrow's Schema.fbs / Message.fbs / File.fbs; slot numbers are the fields'
 // declaration order (a union takes two slots: its type byte, then its offset).
 
-/** Thrown when bytes are not well-formed Arrow IPC; the message says where and what. */
+/**
+ * Thrown when bytes are not well-formed Arrow IPC (empty, truncated, not Arrow, or corrupt); the
+ * message starts with the file or function it concerns and says what is wrong.
+ */
 export class ArrowFormatError extends Error {
   override name = "ArrowFormatError";
 }
@@ -187,7 +190,8 @@ function verifyField(fb: Flatbuffer, t: Table, name: string, depth: number): num
     nodes += verifyField(fb, child, `${name}.child[${i}]`, depth + 1);
   });
   verifyKeyValues(fb, t, FIELD.customMetadata, `the metadata of ${name}`);
-  return nodes;
+  // A dictionary-encoded column is one node (its indices); its children describe the dictionary.
+  return dictPos !== 0 ? 1 : nodes;
 }
 
 /** Verifies a Schema; returns the field-node count of each top-level field. */

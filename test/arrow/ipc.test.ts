@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { Field, Float64, Table, Utf8, makeVector, util as arrowUtil, vectorFromArray } from "apache-arrow";
 
 import {
+  ArrowFormatError,
   EXTENSION_METADATA_KEY,
   EXTENSION_NAME_KEY,
   PLAIN_TENSOR_KEY,
@@ -264,6 +265,7 @@ describe("bad files", () => {
   it("garbage files", () => {
     const text = put("text.arrow", "hello, this is not Arrow data\n");
     assert.throws(() => readArrowFile(text), { message: new RegExp(`${label(text)}it is not an Arrow IPC file or stream \\(it starts with bytes 68 65 6c 6c 6f 2c 20 74\\)`) });
+    assert.throws(() => readArrowFile(text), ArrowFormatError);
     const tiny = put("tiny.arrow", "ARR");
     assert.throws(() => readArrowFile(tiny), { message: new RegExp(`${label(tiny)}it is too short \\(3 bytes\\)`) });
     // Random bytes behind each format's opening and closing markers.
@@ -274,7 +276,7 @@ describe("bad files", () => {
       const asFile = Buffer.concat([Buffer.from("ARROW1\0\0"), body, Buffer.from("ARROW1")]);
       const asStream = Buffer.concat([Buffer.from([255, 255, 255, 255]), body, Buffer.from([255, 255, 255, 255, 0, 0, 0, 0])]);
       for (const bytes of [asFile, asStream]) {
-        assert.throws(() => tableFromIPCBytes(bytes, "LBL"), (e: unknown) => e instanceof Error && e.message.startsWith("LBL: "));
+        assert.throws(() => tableFromIPCBytes(bytes, "LBL"), (e: unknown) => e instanceof ArrowFormatError && e.message.startsWith("LBL: "));
       }
     }
   });
@@ -295,7 +297,7 @@ describe("bad files", () => {
       for (let n = 0; n < bytes.length; n++) {
         assert.throws(
           () => tableFromIPCBytes(bytes.subarray(0, n), "LBL"),
-          (e: unknown) => e instanceof Error && e.message.startsWith("LBL: "),
+          (e: unknown) => e instanceof ArrowFormatError && e.message.startsWith("LBL: "),
           `truncation at ${n}`,
         );
       }
@@ -325,7 +327,7 @@ describe("bad files", () => {
                 assert.ok(e instanceof TypeError || e instanceof RangeError, `tensor conversion after byte ${pos} = ${v}: ${e}`);
               }
             } catch (e) {
-              assert.ok(e instanceof Error && e.message.startsWith("LBL: "), `byte ${pos} = ${v}: ${e}`);
+              assert.ok(e instanceof ArrowFormatError && e.message.startsWith("LBL: "), `byte ${pos} = ${v}: ${e}`);
               errors++;
             }
             assert.ok(Date.now() - t0 < 2000, `byte ${pos} = ${v} took ${Date.now() - t0} ms`);
