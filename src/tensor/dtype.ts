@@ -89,10 +89,16 @@ export function describe(value: unknown): string {
   if (value === null) return "null";
   if (value === undefined) return "undefined";
   if (typeof value === "string") return `'${value.length > 40 ? value.slice(0, 40) + "..." : value}'`;
-  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as { length?: number }).length ?? value.byteLength})`;
   if (typeof value === "function") return "a function";
   const name = (value as object).constructor?.name;
-  return name && name !== "Object" ? `a ${name}` : "an object";
+  return name && name !== "Object" ? withArticle(name) : "an object";
+}
+
+/** "a Float32Array", "an Int32Array": the indefinite article a word takes (by its first letter). */
+export function withArticle(word: string): string {
+  return `${/^[aeiou]/i.test(word) ? "an" : "a"} ${word}`;
 }

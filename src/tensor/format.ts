@@ -7,6 +7,9 @@ const SUMMARY_THRESHOLD = 1000;
 const EDGE_ITEMS = 3;
 
 export function formatTensor(t: Tensor): string {
+  // Printing never throws: a tensor without readable memory prints as a marker.
+  if (t.disposed) return `tensor(<disposed>, shape=${formatShape(t.shape)}, dtype=${t.dtype})`;
+  if (t.detached) return `tensor(<detached>, shape=${formatShape(t.shape)}, dtype=${t.dtype})`;
   const summarize = t.numel > SUMMARY_THRESHOLD;
   const values = t.values();
   const shown: number[] = [];

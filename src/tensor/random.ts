@@ -211,10 +211,48 @@ function toUint64(name: string, value: unknown): bigint {
   );
 }
 
-function requireFinite(name: string, value: number): void {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
+/** A wrong type (not a number) is a TypeError; a number that is not finite is a RangeError. */
+function requireFinite(name: string, value: unknown): void {
+  if (typeof value !== "number") {
+    throw new TypeError(`${name} must be a finite number; received ${describe(value)}`);
+  }
+  if (!Number.isFinite(value)) {
     throw new RangeError(`${name} must be a finite number; received ${describe(value)}`);
   }
+}
+
+/**
+ * Validates the bounds {@link Generator.uniform} takes, without touching any stream.
+ *
+ * @throws TypeError if low or high is not a number; RangeError unless both are finite,
+ *   low < high and high - low is finite.
+ */
+export function checkUniformBounds(low: unknown, high: unknown): void {
+  requireFinite("low", low);
+  requireFinite("high", high);
+  if (!((low as number) < (high as number))) {
+    throw new RangeError(
+      `low must be less than high; received low=${describe(low)}, high=${describe(high)}`,
+    );
+  }
+  if (!Number.isFinite((high as number) - (low as number))) {
+    throw new RangeError(
+      `high - low must be finite; received low=${describe(low)}, high=${describe(high)}`,
+    );
+  }
+}
+
+/**
+ * Validates the parameters {@link Generator.normal} takes, without touching any stream.
+ *
+ * @throws TypeError if mean or std is not a number; RangeError if mean is not finite or std
+ *   is not finite and >= 0.
+ */
+export function checkNormalParams(mean: unknown, std: unknown): void {
+  requireFinite("mean", mean);
+  const message = `std must be a finite, non-negative number; received ${describe(std)}`;
+  if (typeof std !== "number") throw new TypeError(message);
+  if (!Number.isFinite(std) || std < 0) throw new RangeError(message);
 }
 
 /** Largest float32 strictly below `x` (x finite). */
@@ -317,23 +355,12 @@ export class Generator {
    * `high`, so the half-open interval is honoured after storage.
    * Consumes `ceil(out.length / 4)` blocks.
    *
-   * @throws RangeError unless low and high are finite, low < high and
-   *   high - low is finite.
+   * @throws TypeError if low or high is not a number; RangeError unless both
+   *   are finite, low < high and high - low is finite.
    */
   uniform(out: Float32Array, low = 0, high = 1): void {
-    requireFinite("low", low);
-    requireFinite("high", high);
-    if (!(low < high)) {
-      throw new RangeError(
-        `low must be less than high; received low=${describe(low)}, high=${describe(high)}`,
-      );
-    }
+    checkUniformBounds(low, high);
     const span = high - low;
-    if (!Number.isFinite(span)) {
-      throw new RangeError(
-        `high - low must be finite; received low=${describe(low)}, high=${describe(high)}`,
-      );
-    }
     const below = float32Below(high);
     const n = out.length;
     const words = scratchWords;
@@ -357,15 +384,11 @@ export class Generator {
    * Consumes `ceil(out.length / 4)` blocks, the same as the other methods,
    * since the 2 * ceil(n / 2) words used always fit in those blocks.
    *
-   * @throws RangeError if `mean` is not finite or `std` is not finite and >= 0.
+   * @throws TypeError if `mean` or `std` is not a number; RangeError if
+   *   `mean` is not finite or `std` is not finite and >= 0.
    */
   normal(out: Float32Array, mean = 0, std = 1): void {
-    requireFinite("mean", mean);
-    if (typeof std !== "number" || !Number.isFinite(std) || std < 0) {
-      throw new RangeError(
-        `std must be a finite, non-negative number; received ${describe(std)}`,
-      );
-    }
+    checkNormalParams(mean, std);
     const n = out.length;
     const totalWords = 2 * Math.ceil(n / 2);
     const words = scratchWords;

@@ -6,7 +6,10 @@
 // tight training loop may not give us. bench/storage.ts measures this choice against plain
 // JS-owned ArrayBuffers. Storage wrapped around a caller's typed array (Arrow columns) is
 // "foreign": we never free it, we only stop counting it.
+import { constants as bufferConstants } from "node:buffer";
 import { addon } from "../backend/addon";
+import { DType, storageBytes } from "./dtype";
+import { formatShape } from "./shape";
 
 export type StorageOwner = "native" | "foreign";
 
@@ -39,6 +42,51 @@ export function countTensor(delta: 1 | -1): void {
   stats.liveTensors += delta;
 }
 
+/** The native allocator's own ceiling (kMaxAllocationBytes in native/src/core/allocator.h). */
+const NATIVE_MAX_ALLOCATION_BYTES = 2 ** 40;
+
+/**
+ * The largest single tensor storage, in bytes: Node's buffer limit (buffer.constants.MAX_LENGTH,
+ * which addon() passes to the native setBufferLimit) capped by the native allocator's ceiling.
+ */
+export function maxStorageBytes(): number {
+  return Math.min(bufferConstants.MAX_LENGTH, NATIVE_MAX_ALLOCATION_BYTES);
+}
+
+/**
+ * Bytes a contiguous tensor of `shape` and `dtype` needs; throws a RangeError naming `fn` and the
+ * shape when that is more than one buffer may hold. The native allocator checks again (backstop).
+ */
+export function checkStorageBytes(fn: string, shape: readonly number[], dtype: DType): number {
+  let numel = 1;
+  for (const d of shape) numel *= d;
+  const bytes = storageBytes(dtype, numel);
+  const limit = maxStorageBytes();
+  if (bytes > limit) {
+    throw new RangeError(`${fn}: shape ${formatShape(shape)} needs ${bytes} bytes (${dtype}), more than the ${limit}-byte limit of one buffer`);
+  }
+  return bytes;
+}
+
+/**
+ * Whether `buffer` was detached (transferred with postMessage/structuredClone, or
+ * ArrayBuffer.prototype.transfer). Node 20 has no ArrayBuffer.prototype.detached, so a
+ * zero-length buffer is probed by constructing an empty view on it, which only a detached
+ * buffer refuses.
+ */
+export function isDetachedBuffer(buffer: ArrayBufferLike): boolean {
+  const flag = (buffer as { detached?: unknown }).detached;
+  if (typeof flag === "boolean") return flag;
+  if (buffer.byteLength > 0) return false;
+  if (typeof SharedArrayBuffer !== "undefined" && buffer instanceof SharedArrayBuffer) return false;
+  try {
+    new Uint8Array(buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 export class Storage {
   private refs = 0;
   private freed = false;
@@ -56,6 +104,8 @@ export class Storage {
 
   /** Fresh native storage; zeroed when `zero`. */
   static allocate(byteLength: number, zero: boolean): Storage {
+    // alloc() validates byteLength again; callers name the public function first
+    // (checkStorageBytes), so its message is only a backstop.
     return new Storage(addon().alloc(byteLength, zero), 0, byteLength, "native");
   }
 
@@ -66,6 +116,17 @@ export class Storage {
 
   get released(): boolean {
     return this.freed;
+  }
+
+  /**
+   * Whether the memory is gone while still referenced: caller memory ("foreign") whose
+   * ArrayBuffer was detached (transferred away) or shrunk (a resizable ArrayBuffer) below the
+   * wrapped range. Reading it would make V8 throw (or see nothing), so Tensor checks this
+   * before any op touches the memory or allocates an output.
+   */
+  get detached(): boolean {
+    if (this.buffer.byteLength < this.byteOffset + this.byteLength) return true;
+    return this.byteLength === 0 && isDetachedBuffer(this.buffer);
   }
 
   retain(): void {

@@ -5,7 +5,7 @@ import { addon, NativeTypedArray } from "../backend/addon";
 import { AnyDataArray, DataArray, DType, checkDType, dtypeInfo, storageBytes, storageLength, describe } from "./dtype";
 import { bf16BitsToNumber, f16BitsToNumber } from "./half";
 import { checkDim, checkShape, contiguousStrides, formatShape, numelOf } from "./shape";
-import { Storage, countTensor } from "./storage";
+import { Storage, checkStorageBytes, countTensor, isDetachedBuffer } from "./storage";
 import { formatTensor } from "./format";
 import { trackTensor } from "./scope";
 
@@ -48,14 +48,20 @@ export class Tensor<D extends DType = DType> {
     trackTensor(this);
   }
 
-  /** Allocates an uninitialised (or zeroed) contiguous tensor. */
-  static empty<T extends DType>(shape: readonly number[], dtype: T, zero = false): Tensor<T> {
-    const storage = Storage.allocate(storageBytes(dtype, numelOf(shape)), zero);
+  /**
+   * Allocates an uninitialised (or zeroed) contiguous tensor. A size past the one-buffer limit
+   * is a RangeError naming `fn` (the public function allocating) and the shape.
+   */
+  static empty<T extends DType>(shape: readonly number[], dtype: T, zero = false, fn = "Tensor.empty"): Tensor<T> {
+    const storage = Storage.allocate(checkStorageBytes(fn, shape, dtype), zero);
     return new Tensor(storage, dtype, shape);
   }
 
   /** Wraps caller-owned memory without copying (used by Arrow exchange). */
   static wrap<T extends DType>(array: ArrayBufferView, shape: readonly number[], dtype: T): Tensor<T> {
+    if (isDetachedBuffer(array.buffer)) {
+      throw new TypeError(`Tensor.wrap: array is a view of a detached ArrayBuffer (its memory was transferred away), received ${describe(array)}`);
+    }
     const storage = Storage.wrap(array);
     return new Tensor(storage, dtype, shape);
   }
@@ -73,6 +79,14 @@ export class Tensor<D extends DType = DType> {
   /** Whether dispose() was called. */
   get disposed(): boolean {
     return this.#disposed;
+  }
+
+  /**
+   * Whether the caller memory this tensor wraps (wrap(), Arrow) is gone: its ArrayBuffer was
+   * detached, e.g. transferred to a worker. Every op on such a tensor throws; dispose() works.
+   */
+  get detached(): boolean {
+    return !this.#disposed && this.#storage.detached;
   }
 
   /** Bytes the elements occupy when contiguous. */
@@ -103,9 +117,15 @@ export class Tensor<D extends DType = DType> {
     this.#storage.release(false);
   }
 
-  /** Throws if disposed; returns the storage. */
+  /**
+   * Throws if disposed or if the wrapped memory is gone; returns the storage. Every op calls
+   * this before it reads the storage or allocates an output.
+   */
   private live(op: string): Storage {
     if (this.#disposed) throw new Error(`Tensor.${op}: the tensor was disposed`);
+    if (this.#storage.detached) {
+      throw new Error(`Tensor.${op}: the tensor's memory was detached (the caller's ArrayBuffer it wraps was transferred away); dispose the tensor`);
+    }
     return this.#storage;
   }
 
@@ -155,10 +175,7 @@ export class Tensor<D extends DType = DType> {
     this.live("reshape");
     const target = this.inferShape(shape, "reshape");
     if (this.isContiguous()) return this.makeView(target, contiguousStrides(target), this.offset);
-    const c = this.contiguous();
-    const r = c.makeView(target, contiguousStrides(target), 0);
-    c.dispose();
-    return r;
+    return usingTemp(this.contiguous(), (c) => c.makeView(target, contiguousStrides(target), 0));
   }
 
   /** Like reshape, but always a view: throws if the tensor is not contiguous. */
@@ -207,7 +224,8 @@ export class Tensor<D extends DType = DType> {
   permute(dims: readonly number[]): Tensor<D> {
     this.live("permute");
     this.noPacked("permute");
-    if (!Array.isArray(dims) || dims.length !== this.ndim) {
+    if (!Array.isArray(dims)) throw new TypeError(`Tensor.permute: dims must be an array of integers, received ${describe(dims)}`);
+    if (dims.length !== this.ndim) {
       throw new RangeError(`Tensor.permute: dims must list all ${this.ndim} dimensions, received ${describe(dims)}`);
     }
     const seen = new Set<number>();
@@ -231,13 +249,15 @@ export class Tensor<D extends DType = DType> {
     const size = this.shape[d];
     const norm = (v: unknown, name: string, dflt: number): number => {
       if (v === undefined) return dflt;
-      if (typeof v !== "number" || !Number.isInteger(v)) throw new TypeError(`Tensor.slice: ${name} must be an integer, received ${describe(v)}`);
+      if (typeof v !== "number") throw new TypeError(`Tensor.slice: ${name} must be an integer, received ${describe(v)}`);
+      if (!Number.isInteger(v)) throw new RangeError(`Tensor.slice: ${name} must be an integer, received ${describe(v)}`);
       const x = v < 0 ? v + size : v;
       return Math.min(Math.max(x, 0), size);
     };
     const s = norm(start, "start", 0);
     const e = norm(end, "end", size);
-    if (typeof step !== "number" || !Number.isInteger(step) || step < 1) {
+    if (typeof step !== "number") throw new TypeError(`Tensor.slice: step must be a positive integer, received ${describe(step)}`);
+    if (!Number.isInteger(step) || step < 1) {
       throw new RangeError(`Tensor.slice: step must be a positive integer, received ${describe(step)}`);
     }
     const len = e > s ? Math.ceil((e - s) / step) : 0;
@@ -252,26 +272,26 @@ export class Tensor<D extends DType = DType> {
   contiguous(): Tensor<D> {
     this.live("contiguous");
     if (this.isContiguous()) return this.makeView(this.shape, contiguousStrides(this.shape), this.offset);
-    const out = Tensor.empty(this.shape, this.dtype);
-    addon().stridedCopy(
-      this.storageArray() as NativeTypedArray,
-      this.offset,
-      this.strides as number[],
-      out.storageArray() as NativeTypedArray,
-      0,
-      contiguousStrides(this.shape),
-      this.shape as number[],
+    return fillOutput(Tensor.empty(this.shape, this.dtype, false, "Tensor.contiguous"), (out) =>
+      addon().stridedCopy(
+        this.storageArray() as NativeTypedArray,
+        this.offset,
+        this.strides as number[],
+        out.storageArray() as NativeTypedArray,
+        0,
+        contiguousStrides(this.shape),
+        this.shape as number[],
+      ),
     );
-    return out;
   }
 
   /** A contiguous copy that shares nothing with this tensor. */
   clone(): Tensor<D> {
     this.live("clone");
     if (!this.isContiguous()) return this.contiguous();
-    const out = Tensor.empty(this.shape, this.dtype);
-    (out.data() as AnyDataArray).set(this.data() as never);
-    return out;
+    return fillOutput(Tensor.empty(this.shape, this.dtype, false, "Tensor.clone"), (out) => {
+      (out.data() as AnyDataArray).set(this.data() as never);
+    });
   }
 
   /**
@@ -288,16 +308,14 @@ export class Tensor<D extends DType = DType> {
 
   /** Elements as float32 numbers, copied (any dtype). */
   toFloat32Array(): Float32Array {
-    const f = this.to("f32");
-    const c = f.contiguous();
-    const out = new Float32Array(c.data());
-    c.dispose();
-    f.dispose();
-    return out;
+    this.live("toFloat32Array");
+    // to() always returns a contiguous tensor (a contiguous view for f32).
+    return usingTemp(this.to("f32"), (f) => new Float32Array(f.data()));
   }
 
   /** Elements as nested JS arrays of numbers (copied). */
   toArray(): NestedArray {
+    this.live("toArray");
     const flat = this.values();
     if (this.ndim === 0) return flat[0];
     const build = (dim: number, base: number): NestedArray[] => {
@@ -326,7 +344,10 @@ export class Tensor<D extends DType = DType> {
     let pos = this.offset;
     indices.forEach((ix, d) => {
       const size = this.shape[d];
-      if (typeof ix !== "number" || !Number.isInteger(ix) || ix < -size || ix >= size) {
+      if (typeof ix !== "number") {
+        throw new TypeError(`Tensor.get: index ${d} must be an integer in [${-size}, ${size - 1}], received ${describe(ix)}`);
+      }
+      if (!Number.isInteger(ix) || ix < -size || ix >= size) {
         throw new RangeError(`Tensor.get: index ${d} must be an integer in [${-size}, ${size - 1}], received ${describe(ix)}`);
       }
       pos += (ix < 0 ? ix + size : ix) * this.strides[d];
@@ -337,25 +358,45 @@ export class Tensor<D extends DType = DType> {
   /** Elements in row-major order as plain numbers (copied). */
   values(): number[] {
     this.live("values");
-    const c = this.contiguous();
-    try {
+    return usingTemp(this.contiguous(), (c) => {
       const arr = c.storageArray();
       const out = new Array<number>(c.numel);
       for (let i = 0; i < out.length; i++) out[i] = readElement(arr, c.dtype, c.offset + i);
       return out;
-    } finally {
-      c.dispose();
-    }
+    });
   }
 
   /** A PyTorch-like summary: values (elided when large), shape and dtype. */
   toString(): string {
-    if (this.#disposed) return `tensor(<disposed>, shape=${formatShape(this.shape)}, dtype=${this.dtype})`;
     return formatTensor(this);
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
+  }
+}
+
+/**
+ * Runs `fill(out)` and returns `out`. If anything throws, `out` is disposed before the error
+ * propagates: every op that allocates its output fills it through this, so a failing op never
+ * leaks what it allocated (internal).
+ */
+export function fillOutput<T extends Tensor>(out: T, fill: (out: T) => void): T {
+  try {
+    fill(out);
+    return out;
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
+}
+
+/** Runs `use(temp)` and disposes `temp` afterwards, whether or not it threw (internal). */
+export function usingTemp<T extends Tensor, R>(temp: T, use: (temp: T) => R): R {
+  try {
+    return use(temp);
+  } finally {
+    temp.dispose();
   }
 }
 
