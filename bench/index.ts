@@ -1,7 +1,8 @@
 // `npm run bench -- <name ...>`: runs the named benchmarks (all when none is named).
+import * as kernels from "./kernels";
 import * as storage from "./storage";
 
-const benches: Record<string, { run: () => void | Promise<void> }> = { storage };
+const benches: Record<string, { run: () => void | Promise<void> }> = { kernels, storage };
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2);

@@ -6,3 +6,5 @@
 export * from "./tensor";
 export { backendInfo, setNumThreads, getNumThreads, setIsa, getIsa, resolveDevice, Device, Isa, BackendInfo } from "./backend/runtime";
 export * from "./arrow";
+export * from "./quant";
+export * from "./profile";

@@ -45,6 +45,22 @@ export interface NativeAddon {
     dstStrides: number[],
     shape: number[],
   ): void;
+  quantizeActivations(x: Float32Array, rows: number, cols: number, q: Int8Array, scales: Float32Array, sums: Int32Array): void;
+  quantizeWeights(w: Float32Array, rows: number, cols: number, mode: string, codes: Int8Array, scales: Float32Array): void;
+  packTernary(w: Int8Array, rows: number, cols: number, layout: string, out: Uint8Array): void;
+  unpackTernary(packed: Uint8Array, rows: number, cols: number, layout: string, out: Int8Array): void;
+  ternaryMatmul(
+    xq: Int8Array,
+    rows: number,
+    cols: number,
+    xScale: Float32Array,
+    xSum: Int32Array,
+    w: Uint8Array,
+    outFeatures: number,
+    wScale: Float32Array,
+    out: Float32Array,
+  ): void;
+  streamRead(data: Uint8Array): number;
   setNumThreads(threads: number): void;
   getNumThreads(): number;
   setIsa(isa: string): string;

@@ -249,6 +249,161 @@ function copyArgs(over: Record<number, unknown> = {}): unknown[] {
   return a;
 }
 
+// ---- Helpers for the BitNet b1.58 bindings (quantization, ternary packing, ternary matmul). ----
+
+const I8 = "an Int8Array";
+const U8 = "a Uint8Array";
+const I32 = "an Int32Array";
+/** Range bounds of the quant bindings' sizes: rows / outFeatures, and cols of activations. */
+const DIM = 2 ** 31;
+const KMAX = 2 ** 22;
+const DETACHED = " over a detached (freed) ArrayBuffer";
+
+type TypedCtor = new (n: number) => ArrayBufferView;
+const TYPED_CTORS: TypedCtor[] = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+];
+
+/** Typed arrays of length n of every element type except `keep`. */
+function otherTyped(keep: TypedCtor, n: number): ArrayBufferView[] {
+  return TYPED_CTORS.filter((c) => c !== keep).map((c) => new c(n));
+}
+
+/** A builder of a binding's valid arguments (fresh each call), some overridden by index. */
+function argsOf(base: () => unknown[]): (over?: Record<number, unknown>) => unknown[] {
+  return (over = {}) => {
+    const a = base();
+    for (const [k, v] of Object.entries(over)) a[Number(k)] = v;
+    return a;
+  };
+}
+
+/** A case builder calling `fn` with its valid arguments, some overridden by index. */
+function caseWith(fn: string, args: (over?: Record<number, unknown>) => unknown[]) {
+  return (label: string, over: Record<number, unknown>, error: ErrorClass, message: RegExp): Case => ({ label, call: () => raw[fn](...args(over)), error, message });
+}
+
+/** Freed-buffer cases (alloc()ed then freed, plus one transferred) for each typed-array argument. */
+function detachedCases(fn: string, args: (over?: Record<number, unknown>) => unknown[], typed: [number, string, TypedCtor, string][]): Case[] {
+  const cases: Case[] = [];
+  for (const [i, name, ctor, expected] of typed) {
+    const got = `${ctor.name}(0)${DETACHED}`;
+    cases.push({ label: `${name} of a freed buffer`, call: () => raw[fn](...args({ [i]: freedView(ctor as unknown as new (b: ArrayBuffer) => ArrayBufferView) })), error: TypeError, message: msg(fn, name, expected + LIVE, got) });
+    cases.push({
+      label: `${name} of a transferred buffer`,
+      call: () => {
+        const b = new ArrayBuffer(64);
+        const v = new (ctor as unknown as new (b: ArrayBuffer) => ArrayBufferView)(b);
+        structuredClone(b, { transfer: [b] });
+        return raw[fn](...args({ [i]: v }));
+      },
+      error: TypeError,
+      message: msg(fn, name, expected + LIVE, got),
+    });
+  }
+  return cases;
+}
+
+/** Out-of-range and absurd sizes for the integer argument at index i (beyond the generated ones). */
+function absurdSizes(fn: string, args: (over?: Record<number, unknown>) => unknown[], i: number, name: string, hi: number): Case[] {
+  return [hi + 1, TWO40, TWO53, TWO53 + 2, 2 ** 64, -TWO40, 1.5, hi - 0.5, Number.MAX_VALUE, Number.EPSILON].map((v) => ({
+    label: `${name} = ${num(v)}`,
+    call: () => raw[fn](...args({ [i]: v })),
+    error: RangeError,
+    message: msg(fn, name, esc(`an integer in [0, ${hi}]`), num(v)),
+  }));
+}
+
+const lengthIs = (n: number | bigint, why: string): string => `of length ${n} \\(${esc(why)}\\)`;
+const OVERLAP = (other: string): string => `memory that does not overlap ${other}`;
+
+/** Rounds half to even, like nearbyint() in the default rounding mode and torch.round. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** A deterministic pseudo-random sequence in [0, 1). */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** The activation recipe in float32: s = 127 / max(amax, 1e-5), q = clamp(round(x * s)). */
+function refQuantizeActivations(x: Float32Array, rows: number, cols: number): { q: Int8Array; scales: Float32Array; sums: Int32Array } {
+  const kp = Math.ceil(cols / 256) * 256;
+  const q = new Int8Array(rows * kp);
+  const scales = new Float32Array(rows);
+  const sums = new Int32Array(rows);
+  const eps = Math.fround(1e-5);
+  for (let r = 0; r < rows; r++) {
+    let amax = 0;
+    for (let c = 0; c < cols; c++) amax = Math.max(amax, Math.abs(x[r * cols + c]));
+    const s = Math.fround(127 / (amax > eps ? amax : eps));
+    let sum = 0;
+    for (let c = 0; c < cols; c++) {
+      const v = Math.min(127, Math.max(-128, roundHalfEven(Math.fround(x[r * cols + c] * s))));
+      q[r * kp + c] = v;
+      sum += v;
+    }
+    scales[r] = s;
+    sums[r] = sum;
+  }
+  return { q, scales, sums };
+}
+
+/** Absmean ternary quantization of one span: s = max(mean|w|, 1e-5) (double sum in 4096-chunks). */
+function refQuantizeSpan(w: Float32Array, codes: Int8Array): number {
+  let total = 0;
+  for (let c = 0; c < w.length; c += 4096) {
+    let part = 0;
+    for (let i = c; i < Math.min(w.length, c + 4096); i++) part += Math.abs(w[i]);
+    total += part;
+  }
+  const eps = Math.fround(1e-5);
+  let s = w.length === 0 ? eps : Math.fround(total / w.length);
+  s = s > eps ? s : eps;
+  for (let i = 0; i < w.length; i++) codes[i] = Math.min(1, Math.max(-1, roundHalfEven(Math.fround(w[i] / s))));
+  return s;
+}
+
+function refQuantizeWeights(w: Float32Array, rows: number, cols: number, mode: "tensor" | "channel" | "group128"): { codes: Int8Array; scales: Float32Array } {
+  const codes = new Int8Array(rows * cols);
+  if (mode === "tensor") return { codes, scales: Float32Array.of(refQuantizeSpan(w, codes)) };
+  const span = mode === "channel" ? Math.max(cols, 1) : 128;
+  const groups = mode === "channel" ? 1 : Math.ceil(cols / 128);
+  const scales = new Float32Array(rows * groups);
+  for (let r = 0; r < rows; r++) {
+    for (let g = 0; g < groups; g++) {
+      const begin = r * cols + g * span;
+      const end = r * cols + Math.min(cols, (g + 1) * span);
+      scales[r * groups + g] = refQuantizeSpan(w.subarray(begin, end), codes.subarray(begin, end));
+    }
+  }
+  return { codes, scales };
+}
+
+/** Packed bytes of an [n, k] ternary matrix in each layout. */
+function packedBytes(layout: "tl256" | "i2s" | "hf", n: number, k: number): number {
+  return layout === "tl256" ? n * (Math.ceil(k / 256) * 64) : layout === "i2s" ? (n * k) / 4 : (n / 4) * k;
+}
+
+/** Ternary weights (-1, 0, 1) from a seed. */
+function ternaryWeights(n: number, seed: number): Int8Array {
+  const r = lcg(seed);
+  return Int8Array.from({ length: n }, () => Math.floor(r() * 3) - 1);
+}
+
+// Valid arguments of the five quant bindings (every call gets fresh arrays).
+const qaArgs = argsOf(() => [new Float32Array([0.5, -1, 0.25, 2, -0.5, 1]), 2, 3, new Int8Array(512), new Float32Array(2), new Int32Array(2)]);
+const qwArgs = argsOf(() => [new Float32Array([0.5, -1, 0.25, 0, 2, -0.1]), 2, 3, "channel", new Int8Array(6), new Float32Array(2)]);
+const packArgs = argsOf(() => [new Int8Array([1, -1, 0, 0, 1, -1]), 2, 3, "tl256", new Uint8Array(128)]);
+const unpackArgs = argsOf(() => [new Uint8Array(128).fill(0x55), 2, 3, "tl256", new Int8Array(6)]);
+const mmArgs = argsOf(() => [new Int8Array(512), 2, 3, new Float32Array([1, 1]), new Int32Array(2), new Uint8Array(192).fill(0x55), 3, new Float32Array([1]), new Float32Array(6)]);
+
 const TABLE: Record<string, Binding> = {
   alloc: {
     riskyExtras: true,
@@ -575,6 +730,624 @@ const TABLE: Record<string, Binding> = {
       const out = new Uint8Array(4);
       addon().stridedCopy(new Uint8Array(new SharedArrayBuffer(4)).fill(9), 0, [1], out, 0, [1], [4]);
       assert.deepEqual(Array.from(out), [9, 9, 9, 9]);
+    },
+  },
+
+  quantizeActivations: {
+    riskyExtras: true,
+    signature: "quantizeActivations(x, rows, cols, q, scales, sums)",
+    required: 6,
+    params: [
+      { name: "x", kind: "typed", expected: F32, valid: () => qaArgs()[0], wrongTyped: otherTyped(Float32Array, 6) },
+      { name: "rows", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
+      { name: "cols", kind: "number", expected: "a number", valid: () => 3, range: [0, KMAX] },
+      { name: "q", kind: "typed", expected: I8, valid: () => new Int8Array(512), wrongTyped: otherTyped(Int8Array, 512) },
+      { name: "scales", kind: "typed", expected: F32, valid: () => new Float32Array(2), wrongTyped: otherTyped(Float32Array, 2) },
+      { name: "sums", kind: "typed", expected: I32, valid: () => new Int32Array(2), wrongTyped: otherTyped(Int32Array, 2) },
+    ],
+    extra: () => {
+      const fn = "quantizeActivations";
+      const c = caseWith(fn, qaArgs);
+      const padded = "rows * cols padded to a multiple of 256";
+      const nonFinite = (label: string, x: number[], row: number): Case =>
+        c(label, { 0: new Float32Array(x) }, RangeError, msg(fn, "x", "finite values", `a NaN or infinity in row ${row}`));
+      return [
+        ...absurdSizes(fn, qaArgs, 1, "rows", DIM),
+        ...absurdSizes(fn, qaArgs, 2, "cols", KMAX),
+        // The largest sizes in range: the lengths no array can have are caught before any work.
+        c("rows = 2^31", { 1: DIM }, RangeError, msg(fn, "x", lengthIs(DIM * 3, "rows * cols"), "length 6")),
+        c("rows = 2^31, cols = 2^22", { 1: DIM, 2: KMAX }, RangeError, msg(fn, "x", lengthIs(TWO53, "rows * cols"), "length 6")),
+        c("cols = 2^22", { 2: KMAX }, RangeError, msg(fn, "x", lengthIs(2 * KMAX, "rows * cols"), "length 6")),
+        // Length mismatches, each argument in turn.
+        c("x one short", { 0: new Float32Array(5) }, RangeError, msg(fn, "x", lengthIs(6, "rows * cols"), "length 5")),
+        c("x one long", { 0: new Float32Array(7) }, RangeError, msg(fn, "x", lengthIs(6, "rows * cols"), "length 7")),
+        c("x empty", { 0: new Float32Array(0) }, RangeError, msg(fn, "x", lengthIs(6, "rows * cols"), "length 0")),
+        c("rows and cols swapped", { 1: 3, 2: 2 }, RangeError, msg(fn, "q", lengthIs(768, padded), "length 512")),
+        c("q not padded (rows * cols)", { 3: new Int8Array(6) }, RangeError, msg(fn, "q", lengthIs(512, padded), "length 6")),
+        c("q padded for one row only", { 3: new Int8Array(256) }, RangeError, msg(fn, "q", lengthIs(512, padded), "length 256")),
+        c("q one long", { 3: new Int8Array(513) }, RangeError, msg(fn, "q", lengthIs(512, padded), "length 513")),
+        c("q for cols 0 but rows 2", { 0: new Float32Array(0), 2: 0, 3: new Int8Array(2) }, RangeError, msg(fn, "q", lengthIs(0, padded), "length 2")),
+        c("q for cols 257 (two blocks a row)", { 0: new Float32Array(514), 2: 257 }, RangeError, msg(fn, "q", lengthIs(1024, padded), "length 512")),
+        c("scales of length 1", { 4: new Float32Array(1) }, RangeError, msg(fn, "scales", lengthIs(2, "rows"), "length 1")),
+        c("scales of length 3", { 4: new Float32Array(3) }, RangeError, msg(fn, "scales", lengthIs(2, "rows"), "length 3")),
+        c("sums of length 0", { 5: new Int32Array(0) }, RangeError, msg(fn, "sums", lengthIs(2, "rows"), "length 0")),
+        c("sums of length 6", { 5: new Int32Array(6) }, RangeError, msg(fn, "sums", lengthIs(2, "rows"), "length 6")),
+        // Non-finite inputs: the message names the (first) row.
+        nonFinite("NaN in row 0", [NaN, 1, 2, 3, 4, 5], 0),
+        nonFinite("NaN in row 1", [0.5, -1, 0.25, 2, NaN, 1], 1),
+        nonFinite("Infinity in row 1", [0.5, -1, 0.25, 2, -0.5, Infinity], 1),
+        nonFinite("-Infinity in row 0", [-Infinity, -1, 0.25, 2, -0.5, 1], 0),
+        nonFinite("NaN in both rows (the first is named)", [1, 1, NaN, NaN, 1, 1], 0),
+        c("NaN in row 2 of 3", { 0: new Float32Array([1, 2, 3, 4, 5, 6, 7, NaN, 9]), 1: 3, 3: new Int8Array(768), 4: new Float32Array(3), 5: new Int32Array(3) }, RangeError, msg(fn, "x", "finite values", "a NaN or infinity in row 2")),
+        // Outputs sharing memory with the input or with each other.
+        {
+          label: "q over the same memory as x",
+          call: () => {
+            const b = new ArrayBuffer(512);
+            return raw[fn](new Float32Array(b, 0, 6), 2, 3, new Int8Array(b), new Float32Array(2), new Int32Array(2));
+          },
+          error: RangeError,
+          message: msg(fn, "q", OVERLAP("x"), "an overlapping view"),
+        },
+        {
+          label: "scales inside x",
+          call: () => {
+            const x = new Float32Array(6);
+            return raw[fn](x, 2, 3, new Int8Array(512), x.subarray(4), new Int32Array(2));
+          },
+          error: RangeError,
+          message: msg(fn, "scales", OVERLAP("x"), "an overlapping view"),
+        },
+        {
+          label: "scales at the end of q",
+          call: () => {
+            const b = new ArrayBuffer(516);
+            return raw[fn](new Float32Array(6), 2, 3, new Int8Array(b, 0, 512), new Float32Array(b, 508, 2), new Int32Array(2));
+          },
+          error: RangeError,
+          message: msg(fn, "scales", OVERLAP("q"), "an overlapping view"),
+        },
+        {
+          label: "sums over the same memory as scales",
+          call: () => {
+            const b = new ArrayBuffer(8);
+            return raw[fn](new Float32Array(6), 2, 3, new Int8Array(512), new Float32Array(b), new Int32Array(b));
+          },
+          error: RangeError,
+          message: msg(fn, "sums", OVERLAP("scales"), "an overlapping view"),
+        },
+        {
+          label: "sums overlapping x by one element",
+          call: () => {
+            const b = new ArrayBuffer(28);
+            return raw[fn](new Float32Array(b, 0, 6), 2, 3, new Int8Array(512), new Float32Array(2), new Int32Array(b, 20, 2));
+          },
+          error: RangeError,
+          message: msg(fn, "sums", OVERLAP("x"), "an overlapping view"),
+        },
+        // Freed memory, each typed-array argument (also when the shape makes it empty).
+        ...detachedCases(fn, qaArgs, [
+          [0, "x", Float32Array, F32],
+          [3, "q", Int8Array, I8],
+          [4, "scales", Float32Array, F32],
+          [5, "sums", Int32Array, I32],
+        ]),
+        c("x of a freed buffer, rows 0", { 0: freedView(Float32Array), 1: 0, 3: new Int8Array(0), 4: new Float32Array(0), 5: new Int32Array(0) }, TypeError, msg(fn, "x", F32 + LIVE, `Float32Array(0)${DETACHED}`)),
+        c("sums of a freed buffer, rows 0", { 0: new Float32Array(0), 1: 0, 3: new Int8Array(0), 4: new Float32Array(0), 5: freedView(Int32Array) }, TypeError, msg(fn, "sums", I32 + LIVE, `Int32Array(0)${DETACHED}`)),
+      ];
+    },
+    valid: () => {
+      // Row 0: max |x| = 1, s = 127: 0.5 * 127 = 63.5 rounds half to even -> 64, 0.25 * 127 = 31.75 -> 32.
+      // Row 1: max |x| = 2, s = 63.5: 2 -> 127, -0.5 * 63.5 = -31.75 -> -32, 1 * 63.5 = 63.5 -> 64.
+      // Row 2: all zeros, s = 127 / 1e-5.
+      const x = new Float32Array([0.5, -1, 0.25, 2, -0.5, 1, 0, 0, 0]);
+      const q = new Int8Array(768).fill(7);
+      const scales = new Float32Array(3);
+      const sums = new Int32Array(3).fill(99);
+      addon().quantizeActivations(x, 3, 3, q, scales, sums);
+      assert.deepEqual(Array.from(q.subarray(0, 3)), [64, -127, 32]);
+      assert.deepEqual(Array.from(q.subarray(256, 259)), [127, -32, 64]);
+      assert.deepEqual(Array.from(q.subarray(512, 515)), [0, 0, 0]);
+      for (const r of [0, 1, 2]) assert.ok(q.subarray(r * 256 + 3, r * 256 + 256).every((v) => v === 0), `row ${r} is zero padded to 256`);
+      assert.deepEqual(Array.from(scales), [127, 63.5, Math.fround(127 / Math.fround(1e-5))]);
+      assert.deepEqual(Array.from(sums), [64 - 127 + 32, 127 - 32 + 64, 0]);
+      // A larger input against the float32 reference, one row dominated by a single outlier.
+      const r = lcg(7);
+      const rows = 5;
+      const cols = 300;
+      const big = Float32Array.from({ length: rows * cols }, () => (r() - 0.5) * 8);
+      big[17] = -1000; // row 0: s = 0.127, the outlier maps to -127 and the rest to -4..4
+      const ref = refQuantizeActivations(big, rows, cols);
+      const q2 = new Int8Array(rows * 512).fill(-3);
+      const s2 = new Float32Array(rows);
+      const u2 = new Int32Array(rows);
+      addon().quantizeActivations(big, rows, cols, q2, s2, u2);
+      assert.deepEqual(q2, ref.q);
+      assert.deepEqual(s2, ref.scales);
+      assert.deepEqual(u2, ref.sums);
+      // Empty shapes are no-ops.
+      addon().quantizeActivations(new Float32Array(0), 0, 3, new Int8Array(0), new Float32Array(0), new Int32Array(0));
+      const s0 = new Float32Array(1);
+      const u0 = new Int32Array(1).fill(5);
+      addon().quantizeActivations(new Float32Array(0), 1, 0, new Int8Array(0), s0, u0);
+      assert.deepEqual([s0[0], u0[0]], [Math.fround(127 / Math.fround(1e-5)), 0]);
+    },
+  },
+
+  quantizeWeights: {
+    riskyExtras: true,
+    signature: "quantizeWeights(w, rows, cols, mode, codes, scales)",
+    required: 6,
+    params: [
+      { name: "w", kind: "typed", expected: F32, valid: () => qwArgs()[0], wrongTyped: otherTyped(Float32Array, 6) },
+      { name: "rows", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
+      { name: "cols", kind: "number", expected: "a number", valid: () => 3, range: [0, DIM] },
+      { name: "mode", kind: "string", expected: "a string", valid: () => "channel" },
+      { name: "codes", kind: "typed", expected: I8, valid: () => new Int8Array(6), wrongTyped: otherTyped(Int8Array, 6) },
+      { name: "scales", kind: "typed", expected: F32, valid: () => new Float32Array(2), wrongTyped: otherTyped(Float32Array, 2) },
+    ],
+    extra: () => {
+      const fn = "quantizeWeights";
+      const c = caseWith(fn, qwArgs);
+      const modes = "one of 'tensor', 'channel', 'group128'";
+      const nonFinite = (label: string, i: number, v: number): Case => {
+        const w = new Float32Array([0.5, -1, 0.25, 0, 2, -0.1]);
+        w[i] = v;
+        return c(label, { 0: w }, RangeError, msg(fn, "w", "finite values", `a NaN or infinity at element ${i}`));
+      };
+      return [
+        ...["", "Tensor", "CHANNEL", "group", "group64", "group256", "per-channel", "channel ", "row"].map((bad) => c(`mode '${bad}'`, { 3: bad }, RangeError, msg(fn, "mode", modes, `'${bad}'`))),
+        ...absurdSizes(fn, qwArgs, 1, "rows", DIM),
+        ...absurdSizes(fn, qwArgs, 2, "cols", DIM),
+        c("rows = cols = 2^31 (2^62 elements)", { 1: DIM, 2: DIM }, RangeError, msg(fn, "cols", esc(`at most ${2 ** 22} when rows is ${DIM} (rows * cols at most 2^53)`), String(DIM))),
+        c("rows = 3, cols = 2^31 (in range)", { 1: 3, 2: DIM }, RangeError, msg(fn, "w", lengthIs(3 * DIM, "rows * cols"), "length 6")),
+        c("rows = 2^31, cols = 2^22 (2^53 elements)", { 1: DIM, 2: KMAX }, RangeError, msg(fn, "w", lengthIs(TWO53, "rows * cols"), "length 6")),
+        // Length mismatches.
+        c("w one short", { 0: new Float32Array(5) }, RangeError, msg(fn, "w", lengthIs(6, "rows * cols"), "length 5")),
+        c("w one long", { 0: new Float32Array(7) }, RangeError, msg(fn, "w", lengthIs(6, "rows * cols"), "length 7")),
+        c("codes one short", { 4: new Int8Array(5) }, RangeError, msg(fn, "codes", lengthIs(6, "rows * cols"), "length 5")),
+        c("codes packed (a quarter)", { 4: new Int8Array(2) }, RangeError, msg(fn, "codes", lengthIs(6, "rows * cols"), "length 2")),
+        c("codes one long", { 4: new Int8Array(7) }, RangeError, msg(fn, "codes", lengthIs(6, "rows * cols"), "length 7")),
+        c("tensor scales of length 2", { 3: "tensor" }, RangeError, msg(fn, "scales", lengthIs(1, "one scale for the tensor"), "length 2")),
+        c("tensor scales of length 0", { 3: "tensor", 5: new Float32Array(0) }, RangeError, msg(fn, "scales", lengthIs(1, "one scale for the tensor"), "length 0")),
+        c("tensor scales of length 0 for an empty tensor", { 0: new Float32Array(0), 1: 0, 3: "tensor", 4: new Int8Array(0), 5: new Float32Array(0) }, RangeError, msg(fn, "scales", lengthIs(1, "one scale for the tensor"), "length 0")),
+        c("channel scales of length 1", { 5: new Float32Array(1) }, RangeError, msg(fn, "scales", lengthIs(2, "one scale per row"), "length 1")),
+        c("channel scales of length 3 (one per column)", { 5: new Float32Array(3) }, RangeError, msg(fn, "scales", lengthIs(2, "one scale per row"), "length 3")),
+        c("group128 scales, one per row of 3 columns", { 3: "group128", 5: new Float32Array(1) }, RangeError, msg(fn, "scales", lengthIs(2, "one scale per 128-weight group of each row"), "length 1")),
+        c("group128 scales, 2 x 300 needs 6", { 0: new Float32Array(600), 2: 300, 3: "group128", 4: new Int8Array(600) }, RangeError, msg(fn, "scales", lengthIs(6, "one scale per 128-weight group of each row"), "length 2")),
+        c("group128 scales for rows 0", { 0: new Float32Array(0), 1: 0, 3: "group128", 4: new Int8Array(0) }, RangeError, msg(fn, "scales", lengthIs(0, "one scale per 128-weight group of each row"), "length 2")),
+        // Non-finite weights: the message names the element.
+        nonFinite("NaN at element 0", 0, NaN),
+        nonFinite("NaN at element 4", 4, NaN),
+        nonFinite("Infinity at element 5", 5, Infinity),
+        nonFinite("-Infinity at element 2", 2, -Infinity),
+        c("NaN in tensor mode", { 0: new Float32Array([1, 2, 3, NaN, 5, 6]), 3: "tensor", 5: new Float32Array(1) }, RangeError, msg(fn, "w", "finite values", "a NaN or infinity at element 3")),
+        c("Infinity in group128 mode", { 0: new Float32Array(6).fill(1).fill(Infinity, 1), 3: "group128" }, RangeError, msg(fn, "w", "finite values", "a NaN or infinity at element 1")),
+        // Outputs sharing memory with the input or with each other.
+        {
+          label: "codes over the same memory as w",
+          call: () => {
+            const w = new Float32Array([0.5, -1, 0.25, 0, 2, -0.1]);
+            return raw[fn](w, 2, 3, "channel", new Int8Array(w.buffer, 0, 6), new Float32Array(2));
+          },
+          error: RangeError,
+          message: msg(fn, "codes", OVERLAP("w"), "an overlapping view"),
+        },
+        {
+          label: "scales inside w",
+          call: () => {
+            const w = new Float32Array([0.5, -1, 0.25, 0, 2, -0.1]);
+            return raw[fn](w, 2, 3, "channel", new Int8Array(6), w.subarray(1, 3));
+          },
+          error: RangeError,
+          message: msg(fn, "scales", OVERLAP("w"), "an overlapping view"),
+        },
+        {
+          label: "scales over the end of codes",
+          call: () => {
+            const b = new ArrayBuffer(12);
+            return raw[fn](new Float32Array(6), 2, 3, "channel", new Int8Array(b, 0, 6), new Float32Array(b, 4, 2));
+          },
+          error: RangeError,
+          message: msg(fn, "scales", OVERLAP("codes"), "an overlapping view"),
+        },
+        ...detachedCases(fn, qwArgs, [
+          [0, "w", Float32Array, F32],
+          [4, "codes", Int8Array, I8],
+          [5, "scales", Float32Array, F32],
+        ]),
+        c("w of a freed buffer, empty tensor", { 0: freedView(Float32Array), 1: 0, 3: "tensor", 4: new Int8Array(0), 5: new Float32Array(1) }, TypeError, msg(fn, "w", F32 + LIVE, `Float32Array(0)${DETACHED}`)),
+      ];
+    },
+    valid: () => {
+      const w = new Float32Array([0.5, -1, 0.25, 0, 2, -0.1]);
+      // Tensor: s = mean|w| = 3.85 / 6 ~ 0.6417; w / s = 0.78, -1.56, 0.39, 0, 3.1, -0.16.
+      const codes = new Int8Array(6).fill(9);
+      const scale = new Float32Array(1);
+      addon().quantizeWeights(w, 2, 3, "tensor", codes, scale);
+      assert.deepEqual(Array.from(codes), [1, -1, 0, 0, 1, 0]);
+      assert.equal(scale[0], Math.fround((0.5 + 1 + 0.25 + 0 + 2 + Math.fround(0.1)) / 6));
+      // Channel: row 0 s = 1.75 / 3, row 1 s = 2.1 / 3 = 0.7; -0.1 / 0.7 = -0.14 -> 0.
+      const scales = new Float32Array(2);
+      addon().quantizeWeights(w, 2, 3, "channel", codes, scales);
+      assert.deepEqual(Array.from(codes), [1, -1, 0, 0, 1, 0]);
+      assert.deepEqual(Array.from(scales), [Math.fround(1.75 / 3), Math.fround((2 + Math.fround(0.1)) / 3)]);
+      // An all-zero tensor takes the 1e-5 floor.
+      addon().quantizeWeights(new Float32Array(4), 2, 2, "tensor", codes.subarray(0, 4), scale);
+      assert.equal(scale[0], Math.fround(1e-5));
+      assert.deepEqual(Array.from(codes.subarray(0, 4)), [0, 0, 0, 0]);
+      // Every mode against the reference on a larger matrix (partial last group of 44).
+      const r = lcg(11);
+      const big = Float32Array.from({ length: 3 * 300 }, () => (r() - 0.5) * 0.2);
+      for (const mode of ["tensor", "channel", "group128"] as const) {
+        const ref = refQuantizeWeights(big, 3, 300, mode);
+        const c2 = new Int8Array(900);
+        const s2 = new Float32Array(ref.scales.length);
+        addon().quantizeWeights(big, 3, 300, mode, c2, s2);
+        assert.deepEqual(c2, ref.codes, `codes, mode ${mode}`);
+        assert.deepEqual(s2, ref.scales, `scales, mode ${mode}`);
+        assert.ok(c2.some((v) => v === 1) && c2.some((v) => v === -1) && c2.some((v) => v === 0));
+      }
+    },
+  },
+
+  packTernary: {
+    riskyExtras: true,
+    signature: "packTernary(w, rows, cols, layout, out)",
+    required: 5,
+    params: [
+      { name: "w", kind: "typed", expected: I8, valid: () => packArgs()[0], wrongTyped: otherTyped(Int8Array, 6) },
+      { name: "rows", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
+      { name: "cols", kind: "number", expected: "a number", valid: () => 3, range: [0, DIM] },
+      { name: "layout", kind: "string", expected: "a string", valid: () => "tl256" },
+      { name: "out", kind: "typed", expected: U8, valid: () => new Uint8Array(128), wrongTyped: otherTyped(Uint8Array, 128) },
+    ],
+    extra: () => {
+      const fn = "packTernary";
+      const c = caseWith(fn, packArgs);
+      const layouts = "one of 'tl256', 'i2s', 'hf'";
+      const outLen = (layout: string, n: number, got: number): RegExp => msg(fn, "out", lengthIs(n, `packed size for layout ${layout}`), `length ${got}`);
+      const bad = (label: string, over: Record<number, unknown>, element: string): Case => c(label, over, RangeError, msg(fn, "w", esc("values in {-1, 0, 1}"), element));
+      return [
+        ...["", "TL256", "tl128", "i2_s", "I2S", "hf ", "gguf", "tq2_0"].map((l) => c(`layout '${l}'`, { 3: l }, RangeError, msg(fn, "layout", layouts, `'${l}'`))),
+        ...absurdSizes(fn, packArgs, 1, "rows", DIM),
+        ...absurdSizes(fn, packArgs, 2, "cols", DIM),
+        c("rows = cols = 2^31 (2^62 elements)", { 1: DIM, 2: DIM }, RangeError, msg(fn, "cols", esc(`at most ${2 ** 22} when rows is ${DIM} (rows * cols at most 2^53)`), String(DIM))),
+        c("rows = 2^31, cols = 2^22 + 1", { 1: DIM, 2: KMAX + 1 }, RangeError, msg(fn, "cols", esc(`at most ${2 ** 22} when rows is ${DIM} (rows * cols at most 2^53)`), String(KMAX + 1))),
+        c("rows = 2^31, cols = 2^22 (2^53 elements)", { 1: DIM, 2: KMAX }, RangeError, msg(fn, "w", lengthIs(TWO53, "rows * cols"), "length 6")),
+        // Shapes a layout cannot hold.
+        ...[1, 3, 100, 127, 129, 200].map((cols) => c(`i2s with cols ${cols}`, { 2: cols, 3: "i2s" }, RangeError, msg(fn, "cols", "a multiple of 128 for layout 'i2s'", String(cols)))),
+        ...[1, 2, 3, 5, 6, 7].map((rows) => c(`hf with rows ${rows}`, { 1: rows, 3: "hf" }, RangeError, msg(fn, "rows", "a multiple of 4 for layout 'hf'", String(rows)))),
+        // Length mismatches, for each layout.
+        c("w one short", { 0: new Int8Array(5) }, RangeError, msg(fn, "w", lengthIs(6, "rows * cols"), "length 5")),
+        c("w one long", { 0: new Int8Array(7) }, RangeError, msg(fn, "w", lengthIs(6, "rows * cols"), "length 7")),
+        c("tl256 out unpadded (rows * cols / 4)", { 4: new Uint8Array(2) }, RangeError, outLen("tl256", 128, 2)),
+        c("tl256 out one long", { 4: new Uint8Array(129) }, RangeError, outLen("tl256", 128, 129)),
+        c("tl256 out for cols 257", { 0: new Int8Array(514), 2: 257 }, RangeError, outLen("tl256", 256, 128)),
+        c("i2s out one short", { 0: new Int8Array(256), 2: 128, 3: "i2s", 4: new Uint8Array(63) }, RangeError, outLen("i2s", 64, 63)),
+        c("i2s out in tl256 size", { 0: new Int8Array(256), 2: 128, 3: "i2s", 4: new Uint8Array(128) }, RangeError, outLen("i2s", 64, 128)),
+        c("hf out one long", { 0: new Int8Array(12), 1: 4, 3: "hf", 4: new Uint8Array(4) }, RangeError, outLen("hf", 3, 4)),
+        c("hf out in tl256 size", { 0: new Int8Array(12), 1: 4, 3: "hf", 4: new Uint8Array(256) }, RangeError, outLen("hf", 3, 256)),
+        c("hf w one short", { 0: new Int8Array(11), 1: 4, 3: "hf", 4: new Uint8Array(3) }, RangeError, msg(fn, "w", lengthIs(12, "rows * cols"), "length 11")),
+        // Weights outside {-1, 0, 1}: the message names the element.
+        bad("w[4] = 2", { 0: new Int8Array([1, -1, 0, 0, 2, -1]) }, "w[4] = 2"),
+        bad("w[0] = -2", { 0: new Int8Array([-2, -1, 0, 0, 1, -1]) }, "w[0] = -2"),
+        bad("w[5] = 127", { 0: new Int8Array([1, -1, 0, 0, 1, 127]) }, "w[5] = 127"),
+        bad("w[2] = -128", { 0: new Int8Array([1, -1, -128, 0, 1, 1]) }, "w[2] = -128"),
+        bad("i2s, w[200] = 3", { 0: new Int8Array(256).fill(3, 200, 201), 2: 128, 3: "i2s", 4: new Uint8Array(64) }, "w[200] = 3"),
+        bad("hf, w[7] = -5", { 0: new Int8Array(12).fill(-5, 7, 8), 1: 4, 3: "hf", 4: new Uint8Array(3) }, "w[7] = -5"),
+        {
+          label: "out over the same memory as w",
+          call: () => {
+            const b = new ArrayBuffer(128);
+            return raw[fn](new Int8Array(b, 0, 6), 2, 3, "tl256", new Uint8Array(b));
+          },
+          error: RangeError,
+          message: msg(fn, "out", OVERLAP("w"), "an overlapping view"),
+        },
+        {
+          label: "hf out on the last byte of w",
+          call: () => {
+            const b = new ArrayBuffer(14);
+            return raw[fn](new Int8Array(b, 0, 12), 4, 3, "hf", new Uint8Array(b, 11, 3));
+          },
+          error: RangeError,
+          message: msg(fn, "out", OVERLAP("w"), "an overlapping view"),
+        },
+        ...detachedCases(fn, packArgs, [
+          [0, "w", Int8Array, I8],
+          [4, "out", Uint8Array, U8],
+        ]),
+        c("out of a freed buffer, empty shape", { 0: new Int8Array(0), 1: 0, 4: freedView(Uint8Array) }, TypeError, msg(fn, "out", U8 + LIVE, `Uint8Array(0)${DETACHED}`)),
+      ];
+    },
+    valid: () => {
+      // tl256: byte j of a block holds weights j, j+64, j+128, j+192 at bits 0, 2, 4, 6 (code w + 1);
+      // the padding weights are 0 (code 1, so untouched fields read 01).
+      const t = new Uint8Array(64).fill(0xee);
+      addon().packTernary(new Int8Array([1, -1, 0]), 1, 3, "tl256", t);
+      assert.deepEqual(Array.from(t.subarray(0, 4)), [0x56, 0x54, 0x55, 0x55]);
+      assert.ok(t.subarray(3).every((v) => v === 0x55));
+      // i2s: byte j of 32 holds weights j, j+32, j+64, j+96 at bits 6, 4, 2, 0.
+      const wi = new Int8Array(128);
+      wi[0] = 1;
+      wi[96] = -1;
+      wi[33] = 1;
+      const i = new Uint8Array(32);
+      addon().packTernary(wi, 1, 128, "i2s", i);
+      assert.deepEqual(Array.from(i.subarray(0, 3)), [0x94, 0x65, 0x55]);
+      assert.ok(i.subarray(2).every((v) => v === 0x55));
+      // hf [N/4, K]: byte [r, c] holds rows r, r+N/4, r+N/2, r+3N/4 of column c at bits 0, 2, 4, 6.
+      const h = new Uint8Array(2);
+      addon().packTernary(new Int8Array([1, 0, -1, 1, 0, -1, 1, 1]), 4, 2, "hf", h);
+      assert.deepEqual(Array.from(h), [2 | (0 << 2) | (1 << 4) | (2 << 6), 1 | (2 << 2) | (0 << 4) | (2 << 6)]);
+      // Round trip of every layout through unpackTernary.
+      for (const [layout, rows, cols] of [["tl256", 3, 300], ["i2s", 3, 256], ["hf", 8, 37]] as const) {
+        const w = ternaryWeights(rows * cols, rows * cols);
+        const packed = new Uint8Array(packedBytes(layout, rows, cols));
+        addon().packTernary(w, rows, cols, layout, packed);
+        const back = new Int8Array(rows * cols).fill(5);
+        addon().unpackTernary(packed, rows, cols, layout, back);
+        assert.deepEqual(back, w, `round trip through ${layout}`);
+      }
+      addon().packTernary(new Int8Array(0), 0, 5, "tl256", new Uint8Array(0));
+      addon().packTernary(new Int8Array(0), 4, 0, "hf", new Uint8Array(0));
+    },
+  },
+
+  unpackTernary: {
+    riskyExtras: true,
+    signature: "unpackTernary(packed, rows, cols, layout, out)",
+    required: 5,
+    params: [
+      { name: "packed", kind: "typed", expected: U8, valid: () => unpackArgs()[0], wrongTyped: otherTyped(Uint8Array, 128) },
+      { name: "rows", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
+      { name: "cols", kind: "number", expected: "a number", valid: () => 3, range: [0, DIM] },
+      { name: "layout", kind: "string", expected: "a string", valid: () => "tl256" },
+      { name: "out", kind: "typed", expected: I8, valid: () => new Int8Array(6), wrongTyped: otherTyped(Int8Array, 6) },
+    ],
+    extra: () => {
+      const fn = "unpackTernary";
+      const c = caseWith(fn, unpackArgs);
+      const layouts = "one of 'tl256', 'i2s', 'hf'";
+      const packedLen = (layout: string, n: number, got: number): RegExp => msg(fn, "packed", lengthIs(n, `packed size for layout ${layout}`), `length ${got}`);
+      /** `bytes` of 0x55 (all zero weights) with code 3 put in byte `at`, bit offset `shift`. */
+      const code3 = (bytes: number, at: number, shift: number): Uint8Array => {
+        const p = new Uint8Array(bytes).fill(0x55);
+        p[at] |= 3 << shift;
+        return p;
+      };
+      const bad = (label: string, over: Record<number, unknown>, weight: number): Case => c(label, over, RangeError, msg(fn, "packed", "2-bit codes 0, 1 or 2", `code 3 for weight ${weight}`));
+      return [
+        ...["", "TL256", "i2s\u0000", "hf4", "bitnet"].map((l) => c(`layout '${l}'`, { 3: l }, RangeError, msg(fn, "layout", layouts, `'${l}'`))),
+        ...absurdSizes(fn, unpackArgs, 1, "rows", DIM),
+        ...absurdSizes(fn, unpackArgs, 2, "cols", DIM),
+        c("rows = cols = 2^31 (2^62 elements)", { 1: DIM, 2: DIM }, RangeError, msg(fn, "cols", esc(`at most ${2 ** 22} when rows is ${DIM} (rows * cols at most 2^53)`), String(DIM))),
+        c("rows = 2^31, cols = 2^22 (2^53 elements)", { 1: DIM, 2: KMAX }, RangeError, packedLen("tl256", TWO53 / 4, 128)),
+        ...[3, 64, 130].map((cols) => c(`i2s with cols ${cols}`, { 2: cols, 3: "i2s" }, RangeError, msg(fn, "cols", "a multiple of 128 for layout 'i2s'", String(cols)))),
+        ...[1, 2, 10].map((rows) => c(`hf with rows ${rows}`, { 1: rows, 3: "hf" }, RangeError, msg(fn, "rows", "a multiple of 4 for layout 'hf'", String(rows)))),
+        c("tl256 packed unpadded", { 0: new Uint8Array(2) }, RangeError, packedLen("tl256", 128, 2)),
+        c("tl256 packed one long", { 0: new Uint8Array(129) }, RangeError, packedLen("tl256", 128, 129)),
+        c("i2s packed one short", { 0: new Uint8Array(63), 2: 128, 3: "i2s", 4: new Int8Array(256) }, RangeError, packedLen("i2s", 64, 63)),
+        c("hf packed in i2s size", { 0: new Uint8Array(1), 1: 4, 3: "hf", 4: new Int8Array(12) }, RangeError, packedLen("hf", 3, 1)),
+        c("out one short", { 4: new Int8Array(5) }, RangeError, msg(fn, "out", lengthIs(6, "rows * cols"), "length 5")),
+        c("out padded like tl256", { 4: new Int8Array(512) }, RangeError, msg(fn, "out", lengthIs(6, "rows * cols"), "length 512")),
+        c("hf out one long", { 0: new Uint8Array(3), 1: 4, 3: "hf", 4: new Int8Array(13) }, RangeError, msg(fn, "out", lengthIs(12, "rows * cols"), "length 13")),
+        // Code 3 is no ternary weight: the message names the weight (flat index).
+        bad("tl256 code 3 for weight 0", { 0: code3(128, 0, 0) }, 0),
+        bad("tl256 code 3 for weight 5 (row 1, col 2)", { 0: code3(128, 64 + 2, 0) }, 5),
+        bad("tl256 byte 0xff", { 0: new Uint8Array(128).fill(0x55).fill(0xff, 1, 2) }, 1),
+        bad("i2s code 3 for weight 0 (bits 6-7)", { 0: code3(64, 0, 6), 2: 128, 3: "i2s", 4: new Int8Array(256) }, 0),
+        bad("i2s code 3 for weight 101 (byte 5, bits 0-1)", { 0: code3(64, 5, 0), 2: 128, 3: "i2s", 4: new Int8Array(256) }, 101),
+        bad("i2s code 3 for weight 128 + 64 (row 1)", { 0: code3(64, 32, 2), 2: 128, 3: "i2s", 4: new Int8Array(256) }, 192),
+        bad("hf code 3 for weight 8 (row 2, col 2)", { 0: code3(3, 2, 4), 1: 4, 3: "hf", 4: new Int8Array(12) }, 8),
+        bad("hf code 3 for weight 9 (row 3, col 0)", { 0: code3(3, 0, 6), 1: 4, 3: "hf", 4: new Int8Array(12) }, 9),
+        {
+          label: "out over the same memory as packed",
+          call: () => {
+            const b = new ArrayBuffer(128);
+            return raw[fn](new Uint8Array(b).fill(0x55), 2, 3, "tl256", new Int8Array(b, 122, 6));
+          },
+          error: RangeError,
+          message: msg(fn, "out", OVERLAP("packed"), "an overlapping view"),
+        },
+        ...detachedCases(fn, unpackArgs, [
+          [0, "packed", Uint8Array, U8],
+          [4, "out", Int8Array, I8],
+        ]),
+        c("packed of a freed buffer, empty shape", { 0: freedView(Uint8Array), 1: 0, 4: new Int8Array(0) }, TypeError, msg(fn, "packed", U8 + LIVE, `Uint8Array(0)${DETACHED}`)),
+      ];
+    },
+    valid: () => {
+      const out = new Int8Array(3).fill(9);
+      addon().unpackTernary(Uint8Array.from({ length: 64 }, (_, j) => (j === 0 ? 0x56 : j === 1 ? 0x54 : 0x55)), 1, 3, "tl256", out);
+      assert.deepEqual(Array.from(out), [1, -1, 0]);
+      // Padding fields of tl256 rows are not weights: code 3 there is not read.
+      const padded = new Uint8Array(64).fill(0xff);
+      padded.fill(0x55, 0, 3);
+      addon().unpackTernary(padded, 1, 3, "tl256", out);
+      assert.deepEqual(Array.from(out), [0, 0, 0]);
+      const hf = new Int8Array(8);
+      addon().unpackTernary(Uint8Array.of(2 | (1 << 4) | (2 << 6), 1 | (2 << 2) | (2 << 6)), 4, 2, "hf", hf);
+      assert.deepEqual(Array.from(hf), [1, 0, -1, 1, 0, -1, 1, 1]);
+      for (const [layout, rows, cols] of [["tl256", 2, 513], ["i2s", 2, 384], ["hf", 12, 5]] as const) {
+        const w = ternaryWeights(rows * cols, 99 + cols);
+        const packed = new Uint8Array(packedBytes(layout, rows, cols));
+        addon().packTernary(w, rows, cols, layout, packed);
+        const back = new Int8Array(rows * cols);
+        addon().unpackTernary(packed, rows, cols, layout, back);
+        assert.deepEqual(back, w, `round trip through ${layout}`);
+      }
+      addon().unpackTernary(new Uint8Array(0), 0, 0, "i2s", new Int8Array(0));
+    },
+  },
+
+  streamRead: {
+    riskyExtras: true,
+    signature: "streamRead(data)",
+    required: 1,
+    params: [{ name: "data", kind: "typed", expected: U8, valid: () => new Uint8Array(64), wrongTyped: [new Int8Array(8), new Uint8ClampedArray(8), new Float64Array(1), new BigUint64Array(1)] }],
+    extra: () => [
+      { label: "length not a multiple of 8", call: () => raw.streamRead(new Uint8Array(12)), error: RangeError, message: msg("streamRead", "data", "a length that is a multiple of 8", "length 12") },
+      { label: "a view of a freed buffer", call: () => raw.streamRead(freedView(Uint8Array)), error: TypeError, message: msg("streamRead", "data", U8 + LIVE, "Uint8Array(0) over a detached (freed) ArrayBuffer") },
+    ],
+    valid: () => {
+      // XOR of the 64-bit words: two equal words cancel, a lone word survives (low 32 bits).
+      const words = new BigUint64Array([0x1234567890abcdefn, 0x1234567890abcdefn, 0xfedcba9800000005n]);
+      assert.equal(addon().streamRead(new Uint8Array(words.buffer)), 5);
+      const big = new Uint8Array(1 << 20);
+      big[8 * 1000] = 7;
+      assert.equal(addon().streamRead(big), 7);
+      assert.equal(addon().streamRead(new Uint8Array(0)), 0);
+    },
+  },
+
+  ternaryMatmul: {
+    riskyExtras: true,
+    signature: "ternaryMatmul(xq, rows, cols, xScale, xSum, w, outFeatures, wScale, out)",
+    required: 9,
+    params: [
+      { name: "xq", kind: "typed", expected: I8, valid: () => mmArgs()[0], wrongTyped: otherTyped(Int8Array, 512) },
+      { name: "rows", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
+      { name: "cols", kind: "number", expected: "a number", valid: () => 3, range: [0, KMAX] },
+      { name: "xScale", kind: "typed", expected: F32, valid: () => new Float32Array([1, 1]), wrongTyped: otherTyped(Float32Array, 2) },
+      { name: "xSum", kind: "typed", expected: I32, valid: () => new Int32Array(2), wrongTyped: otherTyped(Int32Array, 2) },
+      { name: "w", kind: "typed", expected: U8, valid: () => new Uint8Array(192).fill(0x55), wrongTyped: otherTyped(Uint8Array, 192) },
+      { name: "outFeatures", kind: "number", expected: "a number", valid: () => 3, range: [0, DIM] },
+      { name: "wScale", kind: "typed", expected: F32, valid: () => new Float32Array([1]), wrongTyped: otherTyped(Float32Array, 1) },
+      { name: "out", kind: "typed", expected: F32, valid: () => new Float32Array(6), wrongTyped: otherTyped(Float32Array, 6) },
+    ],
+    extra: () => {
+      const fn = "ternaryMatmul";
+      const c = caseWith(fn, mmArgs);
+      const padded = "rows * cols padded to a multiple of 256";
+      const wLen = "outFeatures * padded cols / 4: tl256 layout";
+      const wsLen = (n: number): string => (n === 1 ? lengthIs(1, "outFeatures") : `of length 1 \\(one scale for all rows of w\\) or ${n} \\(outFeatures\\)`);
+      const scale = (name: string, i: number, arr: Float32Array, v: number, got: string): Case => {
+        arr[i] = v;
+        return c(`${name}[${i}] = ${got}`, { [name === "xScale" ? 3 : 7]: arr }, RangeError, msg(fn, name, "finite positive scales", `${name}[${i}] = ${got}`));
+      };
+      const cases: Case[] = [
+        ...absurdSizes(fn, mmArgs, 1, "rows", DIM),
+        ...absurdSizes(fn, mmArgs, 2, "cols", KMAX),
+        ...absurdSizes(fn, mmArgs, 6, "outFeatures", DIM),
+        c("rows = outFeatures = 2^31 (2^62 outputs)", { 1: DIM, 6: DIM }, RangeError, msg(fn, "outFeatures", esc(`at most ${2 ** 22} when rows is ${DIM} (rows * outFeatures at most 2^53)`), String(DIM))),
+        c("rows = 2^31, cols = 2^22", { 1: DIM, 2: KMAX }, RangeError, msg(fn, "xq", lengthIs(TWO53, padded), "length 512")),
+        c("outFeatures = 2^31, cols = 2^22", { 2: KMAX, 6: DIM, 0: new Int8Array(2 * 256) }, RangeError, msg(fn, "xq", lengthIs(2 * KMAX, padded), "length 512")),
+        c("outFeatures = 2^31", { 6: DIM }, RangeError, msg(fn, "w", lengthIs(DIM * 64, wLen), "length 192")),
+        // Length mismatches, each argument.
+        c("xq not padded (rows * cols)", { 0: new Int8Array(6) }, RangeError, msg(fn, "xq", lengthIs(512, padded), "length 6")),
+        c("xq one long", { 0: new Int8Array(513) }, RangeError, msg(fn, "xq", lengthIs(512, padded), "length 513")),
+        c("xq for one row", { 0: new Int8Array(256) }, RangeError, msg(fn, "xq", lengthIs(512, padded), "length 256")),
+        c("xScale of length 1", { 3: new Float32Array([1]) }, RangeError, msg(fn, "xScale", lengthIs(2, "rows"), "length 1")),
+        c("xScale of length 3", { 3: new Float32Array([1, 1, 1]) }, RangeError, msg(fn, "xScale", lengthIs(2, "rows"), "length 3")),
+        c("xSum of length 0", { 4: new Int32Array(0) }, RangeError, msg(fn, "xSum", lengthIs(2, "rows"), "length 0")),
+        c("xSum of length 3", { 4: new Int32Array(3) }, RangeError, msg(fn, "xSum", lengthIs(2, "rows"), "length 3")),
+        c("w unpadded (outFeatures * cols / 4)", { 5: new Uint8Array(3) }, RangeError, msg(fn, "w", lengthIs(192, wLen), "length 3")),
+        c("w unpacked (one byte a weight)", { 5: new Uint8Array(9) }, RangeError, msg(fn, "w", lengthIs(192, wLen), "length 9")),
+        c("w one long", { 5: new Uint8Array(193) }, RangeError, msg(fn, "w", lengthIs(192, wLen), "length 193")),
+        c("w for cols 257 is two blocks a row", { 0: new Int8Array(1024), 2: 257 }, RangeError, msg(fn, "w", lengthIs(384, wLen), "length 192")),
+        c("wScale of length 2 (neither 1 nor outFeatures)", { 7: new Float32Array([1, 1]) }, RangeError, msg(fn, "wScale", wsLen(3), "length 2")),
+        c("wScale of length 4", { 7: new Float32Array(4).fill(1) }, RangeError, msg(fn, "wScale", wsLen(3), "length 4")),
+        c("wScale of length 0", { 7: new Float32Array(0) }, RangeError, msg(fn, "wScale", wsLen(3), "length 0")),
+        c("wScale of length 2, outFeatures 1", { 5: new Uint8Array(64).fill(0x55), 6: 1, 7: new Float32Array([1, 1]), 8: new Float32Array(2) }, RangeError, msg(fn, "wScale", wsLen(1), "length 2")),
+        c("wScale of length rows (2), not outFeatures", { 6: 3, 7: new Float32Array([1, 1]) }, RangeError, msg(fn, "wScale", wsLen(3), "length 2")),
+        c("out one short", { 8: new Float32Array(5) }, RangeError, msg(fn, "out", lengthIs(6, "rows * outFeatures"), "length 5")),
+        c("out one long", { 8: new Float32Array(7) }, RangeError, msg(fn, "out", lengthIs(6, "rows * outFeatures"), "length 7")),
+        c("out empty", { 8: new Float32Array(0) }, RangeError, msg(fn, "out", lengthIs(6, "rows * outFeatures"), "length 0")),
+        // Bad scales: NaN, zero (and negative zero), negative, infinite, in xScale and wScale.
+        scale("xScale", 0, new Float32Array([1, 1]), NaN, "NaN"),
+        scale("xScale", 1, new Float32Array([1, 1]), 0, "0"),
+        scale("xScale", 1, new Float32Array([1, 1]), -0, "-0"),
+        scale("xScale", 0, new Float32Array([1, 1]), -2, "-2"),
+        scale("xScale", 1, new Float32Array([1, 1]), Infinity, "Infinity"),
+        scale("xScale", 0, new Float32Array([1, 1]), -Infinity, "-Infinity"),
+        scale("xScale", 0, new Float32Array([1, 1]), -1e-30, num(Math.fround(-1e-30))),
+        scale("wScale", 0, new Float32Array([1]), NaN, "NaN"),
+        scale("wScale", 0, new Float32Array([1]), 0, "0"),
+        scale("wScale", 0, new Float32Array([1]), -0.5, "-0.5"),
+        scale("wScale", 0, new Float32Array([1]), Infinity, "Infinity"),
+        scale("wScale", 0, new Float32Array([1]), -Infinity, "-Infinity"),
+        scale("wScale", 2, new Float32Array([1, 1, 1]), NaN, "NaN"),
+        scale("wScale", 1, new Float32Array([1, 1, 1]), 0, "0"),
+        scale("wScale", 2, new Float32Array([1, 1, 1]), -3, "-3"),
+        scale("wScale", 0, new Float32Array([1, 1, 1]), Infinity, "Infinity"),
+        // xSum must be the row sums of xq (a wrong one would give wrong outputs, or overflow int32).
+        c("xSum[1] = 5 for a zero row", { 4: new Int32Array([0, 5]) }, RangeError, msg(fn, "xSum", "the row sums of xq", "xSum[1] = 5 (row 1 of xq sums to 0)")),
+        c("xSum[0] = -2^31", { 4: new Int32Array([-(2 ** 31), 0]) }, RangeError, msg(fn, "xSum", "the row sums of xq", `xSum[0] = ${-(2 ** 31)} (row 0 of xq sums to 0)`)),
+        c("xSum for an unpadded row sum", { 0: new Int8Array(512).fill(1, 0, 3).fill(1, 256, 300), 4: new Int32Array([3, 3]) }, RangeError, msg(fn, "xSum", "the row sums of xq", "xSum[1] = 3 (row 1 of xq sums to 44)")),
+        // The output sharing memory with any input.
+        ...(
+          [
+            ["xq", (b: ArrayBuffer) => ({ 0: new Int8Array(b, 0, 512), 8: new Float32Array(b, 0, 6) })],
+            ["xScale", (b: ArrayBuffer) => ({ 3: new Float32Array(b, 16, 2), 8: new Float32Array(b, 0, 6) })],
+            ["xSum", (b: ArrayBuffer) => ({ 4: new Int32Array(b, 20, 2), 8: new Float32Array(b, 0, 6) })],
+            ["w", (b: ArrayBuffer) => ({ 5: new Uint8Array(b, 0, 192).fill(0x55), 8: new Float32Array(b, 188, 6) })],
+            ["wScale", (b: ArrayBuffer) => ({ 7: new Float32Array(b, 0, 1).fill(1), 8: new Float32Array(b, 0, 6) })],
+          ] as [string, (b: ArrayBuffer) => Record<number, unknown>][]
+        ).map(([name, views]) => ({
+          label: `out over the same memory as ${name}`,
+          call: () => raw[fn](...mmArgs(views(new ArrayBuffer(1024)))),
+          error: RangeError,
+          message: msg(fn, "out", OVERLAP(name), "an overlapping view"),
+        })),
+        ...detachedCases(fn, mmArgs, [
+          [0, "xq", Int8Array, I8],
+          [3, "xScale", Float32Array, F32],
+          [4, "xSum", Int32Array, I32],
+          [5, "w", Uint8Array, U8],
+          [7, "wScale", Float32Array, F32],
+          [8, "out", Float32Array, F32],
+        ]),
+        c("out of a freed buffer, rows 0", { 0: new Int8Array(0), 1: 0, 3: new Float32Array(0), 4: new Int32Array(0), 8: freedView(Float32Array) }, TypeError, msg(fn, "out", F32 + LIVE, `Float32Array(0)${DETACHED}`)),
+        c("w of a freed buffer, outFeatures 0", { 5: freedView(Uint8Array), 6: 0, 7: new Float32Array(0), 8: new Float32Array(0) }, TypeError, msg(fn, "w", U8 + LIVE, `Uint8Array(0)${DETACHED}`)),
+      ];
+      return cases;
+    },
+    valid: () => {
+      // By hand: x = [0.5, -1, 0.25] quantizes to [64, -127, 32] with scale 127; w row [1, -1, 0]
+      // gives dot 64 + 127 = 191, times wScale 2, over 127.
+      const q = new Int8Array(256);
+      const xs = new Float32Array(1);
+      const xsum = new Int32Array(1);
+      addon().quantizeActivations(new Float32Array([0.5, -1, 0.25]), 1, 3, q, xs, xsum);
+      const w1 = new Uint8Array(64);
+      addon().packTernary(new Int8Array([1, -1, 0]), 1, 3, "tl256", w1);
+      const o1 = new Float32Array(1);
+      addon().ternaryMatmul(q, 1, 3, xs, xsum, w1, 1, Float32Array.of(2), o1);
+      assert.equal(o1[0], Math.fround(Math.fround(191 * 2) / 127));
+      assert.ok(Math.abs(o1[0] - (0.5 + 1) * 2) < 0.02, "close to the float product 3");
+      // Against a plain JS dot product: several shapes (GEMV, a GEMM with several 16-row tiles,
+      // a K with padding), one scale and per-row scales.
+      for (const [m, k, n] of [[1, 300, 20], [5, 300, 37], [4, 256, 16], [3, 1, 2]]) {
+        const kp = Math.ceil(k / 256) * 256;
+        const r = lcg(m * 1000 + k + n);
+        const x = Float32Array.from({ length: m * k }, () => (r() - 0.5) * 6);
+        const xq = new Int8Array(m * kp);
+        const xScale = new Float32Array(m);
+        const xSum = new Int32Array(m);
+        addon().quantizeActivations(x, m, k, xq, xScale, xSum);
+        const w = ternaryWeights(n * k, n + k);
+        const packed = new Uint8Array(n * (kp / 4));
+        addon().packTernary(w, n, k, "tl256", packed);
+        for (const wScale of [Float32Array.of(0.75), Float32Array.from({ length: n }, (_, j) => 0.5 + j / 8)]) {
+          const out = new Float32Array(m * n).fill(NaN);
+          addon().ternaryMatmul(xq, m, k, xScale, xSum, packed, n, wScale, out);
+          const expected = new Float32Array(m * n);
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              let dot = 0;
+              for (let c = 0; c < k; c++) dot += w[j * k + c] * xq[i * kp + c];
+              const s = wScale.length === 1 ? wScale[0] : wScale[j];
+              expected[i * n + j] = Math.fround(Math.fround(Math.fround(dot) * s) / xScale[i]);
+            }
+          }
+          assert.deepEqual(out, expected, `ternaryMatmul ${m}x${k}x${n}, ${wScale.length} scale(s)`);
+        }
+      }
+      // Empty products are no-ops.
+      addon().ternaryMatmul(new Int8Array(0), 0, 3, new Float32Array(0), new Int32Array(0), new Uint8Array(64), 1, Float32Array.of(1), new Float32Array(0));
+      addon().ternaryMatmul(new Int8Array(256), 1, 3, Float32Array.of(1), new Int32Array(1), new Uint8Array(0), 0, new Float32Array(0), new Float32Array(0));
     },
   },
 

@@ -27,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_storage(env, exports);
   register_ops(env, exports);
   register_runtime(env, exports);
+  register_quant(env, exports);
   return exports;
 }
 

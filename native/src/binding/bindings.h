@@ -7,6 +7,7 @@ namespace binding {
 void register_storage(Napi::Env env, Napi::Object exports);
 void register_ops(Napi::Env env, Napi::Object exports);
 void register_runtime(Napi::Env env, Napi::Object exports);
+void register_quant(Napi::Env env, Napi::Object exports);
 
 }  // namespace binding
 }  // namespace bitnet

@@ -3,6 +3,7 @@
 // talks only to this interface, never to a kernel family directly.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,25 @@ class Backend {
   // Converts n elements between f32 and f16/bf16 (round-to-nearest-even).
   virtual void convert(DType from, const void* in, DType to, void* out, size_t n) = 0;
   virtual void strided_copy(const StridedCopy& c) = 0;
+
+  // Quantizes m rows of k floats to int8 (rows of kp bytes, zero padded), per-row scales and
+  // sums. Returns the first row holding a non-finite value, or SIZE_MAX.
+  virtual size_t quantize_activations(const float* x, size_t m, size_t k, size_t kp, int8_t* q, float* scale,
+                                      int32_t* sum) = 0;
+  // Absmean ternary quantization; scale layout per `mode` (see cpu/quant/quant.h). Returns the
+  // first non-finite index, or SIZE_MAX.
+  virtual size_t quantize_weights(const float* w, size_t n, size_t k, int mode, int8_t* codes, float* scales) = 0;
+  // Packs / unpacks an [n, k] ternary matrix; layout 0 = tl256, 1 = i2s, 2 = hf. Return the
+  // first invalid flat index, or SIZE_MAX.
+  virtual size_t pack_ternary(int layout, const int8_t* w, size_t n, size_t k, uint8_t* out) = 0;
+  virtual size_t unpack_ternary(int layout, const uint8_t* packed, size_t n, size_t k, int8_t* w) = 0;
+  // out[m, n] = ((float)(dot(w[n], x[m])) * w_scale[n or 0]) / x_scale[m], exact int32 dots;
+  // x rows of kp int8 (padded), w in tl256 layout.
+  virtual void ternary_matmul(const int8_t* xq, size_t m, size_t kp, const float* x_scale, const int32_t* x_sum,
+                              const uint8_t* w, size_t n, const float* w_scale, bool per_row_scale, float* out) = 0;
+
+  // XOR checksum of bytes (a multiple of 8) read across the pool: the memory roofline.
+  virtual uint64_t stream_read(const uint8_t* data, size_t bytes) = 0;
 
   // The kernel families with the variant each would use now.
   virtual std::vector<FamilyInfo> families() const = 0;

@@ -146,18 +146,22 @@ void set_num_threads(int threads) {
 }
 
 void parallel_for(size_t n, size_t min_chunk, const std::function<void(size_t, size_t)>& fn) {
+  parallel_for_indexed(n, min_chunk, [&](size_t b, size_t e, int) { fn(b, e); });
+}
+
+void parallel_for_indexed(size_t n, size_t min_chunk, const std::function<void(size_t, size_t, int)>& fn) {
   if (n == 0) return;
   min_chunk = std::max<size_t>(1, min_chunk);
   size_t parties = std::min<size_t>(static_cast<size_t>(num_threads()), (n + min_chunk - 1) / min_chunk);
   parties = std::max<size_t>(1, parties);
   if (parties == 1) {
-    fn(0, n);
+    fn(0, n, 0);
     return;
   }
   thread_pool().run(static_cast<int>(parties), [&](int t) {
     size_t begin = n * static_cast<size_t>(t) / parties;
     size_t end = n * (static_cast<size_t>(t) + 1) / parties;
-    if (begin < end) fn(begin, end);
+    if (begin < end) fn(begin, end, t);
   });
 }
 

@@ -53,5 +53,8 @@ constexpr int kMaxThreads = 512;
 // Splits [0, n) into at most num_threads() equal contiguous chunks (never smaller than
 // `min_chunk` items) and calls fn(begin, end) for each.
 void parallel_for(size_t n, size_t min_chunk, const std::function<void(size_t, size_t)>& fn);
+// Same split, also passing the chunk's party index t (0 <= t < num_threads()), for per-thread
+// scratch.
+void parallel_for_indexed(size_t n, size_t min_chunk, const std::function<void(size_t, size_t, int)>& fn);
 
 }  // namespace bitnet

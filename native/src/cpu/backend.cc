@@ -7,6 +7,18 @@
 #include "core/thread_pool.h"
 #include "cpu/convert/convert.h"
 #include "cpu/copy/copy.h"
+#include "cpu/pack/pack.h"
+#include "cpu/quant/quant.h"
+#include "cpu/stream/stream.h"
+#include "cpu/ternary/ternary.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <cstdlib>
+#include <limits>
+#include <memory>
+#include <new>
 
 namespace bitnet {
 namespace {
@@ -14,6 +26,12 @@ namespace {
 // Below this many elements, waking the workers costs more than the conversion.
 constexpr size_t kConvertChunk = 1 << 16;
 constexpr size_t kCopyChunkBytes = 1 << 16;
+constexpr size_t kQuantChunk = 1 << 14;
+constexpr size_t kNone = std::numeric_limits<size_t>::max();
+
+struct FreeDeleter {
+  void operator()(uint8_t* p) const { std::free(p); }
+};
 
 class CpuBackend final : public Backend {
  public:
@@ -57,11 +75,103 @@ class CpuBackend final : public Backend {
     parallel_for(rows, min_rows, [&](size_t b, size_t e) { k.copy_rows(c, b, e); });
   }
 
+  size_t quantize_activations(const float* x, size_t m, size_t k, size_t kp, int8_t* q, float* scale,
+                              int32_t* sum) override {
+    const QuantKernels& kq = quant_family().active();
+    std::atomic<size_t> bad{kNone};
+    const size_t min_rows = std::max<size_t>(1, kQuantChunk / std::max<size_t>(1, k));
+    parallel_for(m, min_rows, [&](size_t b, size_t e) {
+      const size_t r = kq.quantize_rows(x, k, k, kp, b, e, q, kp, scale, sum);
+      // The smallest bad row wins whatever the chunk order, so the report is deterministic.
+      size_t cur = bad.load();
+      while (r < cur && !bad.compare_exchange_weak(cur, r)) {
+      }
+    });
+    return bad.load();
+  }
+
+  size_t quantize_weights(const float* w, size_t n, size_t k, int mode, int8_t* codes, float* scales) override {
+    return quantize_weights_ternary(w, n, k, static_cast<WeightScaleMode>(mode), codes, scales);
+  }
+
+  size_t pack_ternary(int layout, const int8_t* w, size_t n, size_t k, uint8_t* out) override {
+    const TernaryLayout l = static_cast<TernaryLayout>(layout);
+    // Padding weights of tl256 rows are zeros (code 1 in every 2-bit field).
+    if (l == TernaryLayout::Tl256) std::fill(out, out + packed_ternary_bytes(l, n, k), uint8_t{0x55});
+    const size_t rows = l == TernaryLayout::Hf ? n / 4 : n;
+    return pack_family().active().pack(l, w, n, k, 0, rows, out);
+  }
+
+  size_t unpack_ternary(int layout, const uint8_t* packed, size_t n, size_t k, int8_t* w) override {
+    const TernaryLayout l = static_cast<TernaryLayout>(layout);
+    const size_t rows = l == TernaryLayout::Hf ? n / 4 : n;
+    return pack_family().active().unpack(l, packed, n, k, 0, rows, w);
+  }
+
+  void ternary_matmul(const int8_t* xq, size_t m, size_t kp, const float* x_scale, const int32_t* x_sum,
+                      const uint8_t* w, size_t n, const float* w_scale, bool per_row_scale, float* out) override {
+    std::lock_guard<std::mutex> lock(matmul_mutex_);
+    const TernaryKernels& kt = ternary_family().active();
+    const size_t ldw = kp / 4;
+    // Output rows are split in whole GEMM tiles so every thread unpacks full tiles.
+    const size_t tiles = (n + kTernaryTileRows - 1) / kTernaryTileRows;
+    const size_t threads = static_cast<size_t>(num_threads());
+    if (scratch_.size() < threads) scratch_.resize(threads);
+    std::vector<int32_t> dots(m * n);
+    parallel_for_indexed(tiles, 1, [&](size_t tb, size_t te, int slot) {
+      const size_t n0 = tb * kTernaryTileRows, n1 = std::min(n, te * kTernaryTileRows);
+      uint8_t* scratch = nullptr;
+      if (m >= 4) scratch = scratch_for(static_cast<size_t>(slot), ternary_scratch_bytes(kp));
+      kt.dot_codes(xq, kp, m, w, ldw, kp, n0, n1, dots.data(), n, scratch);
+      for (size_t i = 0; i < m; ++i) {
+        for (size_t j = n0; j < n1; ++j) {
+          const int32_t dot = dots[i * n + j] - x_sum[i];
+          out[i * n + j] = (static_cast<float>(dot) * w_scale[per_row_scale ? j : 0]) / x_scale[i];
+        }
+      }
+    });
+  }
+
+  uint64_t stream_read(const uint8_t* data, size_t bytes) override {
+    const StreamKernels& ks = stream_family().active();
+    const size_t words = bytes / 8;
+    std::atomic<uint64_t> total{0};
+    // Chunks of whole 4 KiB pages so each thread streams its own contiguous range.
+    parallel_for((words + 511) / 512, 16, [&](size_t b, size_t e) {
+      const size_t w0 = b * 512, w1 = std::min(words, e * 512);
+      total.fetch_xor(ks.read(data + w0 * 8, (w1 - w0) * 8));
+    });
+    return total.load();
+  }
+
   std::vector<FamilyInfo> families() const override {
-    return {describe_family(convert_family()), describe_family(copy_family())};
+    return {describe_family(convert_family()), describe_family(copy_family()), describe_family(quant_family()),
+            describe_family(pack_family()), describe_family(ternary_family()), describe_family(stream_family())};
   }
 
  private:
+  // Grow-only per-thread scratch for GEMM weight tiles. Jobs on the pool are serialised, so
+  // slot t is only ever touched by the thread running chunk t.
+  uint8_t* scratch_for(size_t slot, size_t bytes) {
+    Scratch& s = scratch_[slot];
+    if (s.bytes < bytes) {
+      const size_t rounded = (bytes + 63) / 64 * 64;
+      s.data.reset(static_cast<uint8_t*>(std::aligned_alloc(64, rounded)));
+      if (!s.data) {
+        s.bytes = 0;
+        throw std::bad_alloc();
+      }
+      s.bytes = rounded;
+    }
+    return s.data.get();
+  }
+  struct Scratch {
+    std::unique_ptr<uint8_t, FreeDeleter> data;
+    size_t bytes = 0;
+  };
+  std::vector<Scratch> scratch_;
+  std::mutex matmul_mutex_;
+
   template <class F>
   void run_chunked(size_t n, F&& f) {
     parallel_for(n, kConvertChunk, f);

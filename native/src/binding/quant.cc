@@ -1,0 +1,255 @@
+// Bindings of the BitNet b1.58 ops: activation/weight quantization, ternary packing and the
+// int8 x ternary matrix product. Plain arrays and numbers are read before typed arrays (a getter
+// on an array could otherwise free a buffer whose pointer was already taken). Outputs may not
+// overlap the inputs or each other: the kernels run on several threads, so an overlap would be a
+// data race with silently wrong results.
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "binding/args.h"
+#include "binding/bindings.h"
+#include "core/backend.h"
+#include "cpu/pack/pack.h"
+#include "cpu/quant/quant.h"
+#include "cpu/ternary/ternary.h"
+
+namespace bitnet {
+namespace binding {
+namespace {
+
+constexpr size_t kNone = std::numeric_limits<size_t>::max();
+// Bounds that keep every int32 accumulation exact and every index in range.
+constexpr int64_t kMaxDim = int64_t(1) << 31;
+constexpr int64_t kMaxK = int64_t(1) << 22;
+constexpr int64_t kMaxElements = int64_t(1) << 53;
+
+void expect_length(const Args& args, const char* name, const TypedView& v, uint64_t expected, const std::string& why) {
+  if (v.length != expected) {
+    args.range_error(name, "of length " + std::to_string(expected) + " (" + why + ")", "length " + std::to_string(v.length));
+  }
+}
+
+// rows * cols (both already in range) must stay at most 2^53; the message names the second one.
+void check_elements(const Args& args, int64_t rows, int64_t cols, const char* rows_name, const char* cols_name) {
+  if (rows > 0 && cols > kMaxElements / rows) {
+    args.range_error(cols_name,
+                     "at most " + std::to_string(kMaxElements / rows) + " when " + rows_name + " is " + std::to_string(rows) +
+                         " (" + rows_name + " * " + cols_name + " at most 2^53)",
+                     std::to_string(cols));
+  }
+}
+
+bool overlaps(const TypedView& a, const TypedView& b) {
+  const uintptr_t pa = reinterpret_cast<uintptr_t>(a.data), pb = reinterpret_cast<uintptr_t>(b.data);
+  const size_t na = a.length * a.elem_size, nb = b.length * b.elem_size;
+  return na > 0 && nb > 0 && pa < pb + nb && pb < pa + na;
+}
+
+// An output `name` must not share memory with `other` (an input or an earlier output).
+void expect_disjoint(const Args& args, const char* name, const TypedView& v, const char* other_name,
+                     const TypedView& other) {
+  if (overlaps(v, other)) args.range_error(name, std::string("memory that does not overlap ") + other_name, "an overlapping view");
+}
+
+void check_scales(const Args& args, const char* name, const TypedView& v) {
+  const float* s = reinterpret_cast<const float*>(v.data);
+  for (size_t i = 0; i < v.length; ++i) {
+    if (!(std::isfinite(s[i]) && s[i] > 0.0f)) {
+      args.range_error(name, "finite positive scales", std::string(name) + "[" + std::to_string(i) + "] = " + format_number(s[i]));
+    }
+  }
+}
+
+int layout_code(const std::string& layout) { return layout == "tl256" ? 0 : layout == "i2s" ? 1 : 2; }
+
+Napi::Value QuantizeActivations(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "quantizeActivations(x, rows, cols, q, scales, sums)", 6);
+    const int64_t rows = args.integer(1, "rows", 0, kMaxDim);
+    const int64_t cols = args.integer(2, "cols", 0, kMaxK);
+    check_elements(args, rows, cols, "rows", "cols");
+    const size_t kp = ternary_padded_k(static_cast<size_t>(cols));
+    TypedView x = args.typed(0, "x", {napi_float32_array});
+    TypedView q = args.typed(3, "q", {napi_int8_array});
+    TypedView scales = args.typed(4, "scales", {napi_float32_array});
+    TypedView sums = args.typed(5, "sums", {napi_int32_array});
+    expect_length(args, "x", x, static_cast<uint64_t>(rows * cols), "rows * cols");
+    expect_length(args, "q", q, static_cast<uint64_t>(rows) * kp, "rows * cols padded to a multiple of 256");
+    expect_length(args, "scales", scales, static_cast<uint64_t>(rows), "rows");
+    expect_length(args, "sums", sums, static_cast<uint64_t>(rows), "rows");
+    expect_disjoint(args, "q", q, "x", x);
+    expect_disjoint(args, "scales", scales, "x", x);
+    expect_disjoint(args, "scales", scales, "q", q);
+    expect_disjoint(args, "sums", sums, "x", x);
+    expect_disjoint(args, "sums", sums, "q", q);
+    expect_disjoint(args, "sums", sums, "scales", scales);
+    const size_t bad = cpu_backend().quantize_activations(reinterpret_cast<const float*>(x.data), rows, cols, kp,
+                                                          reinterpret_cast<int8_t*>(q.data),
+                                                          reinterpret_cast<float*>(scales.data),
+                                                          reinterpret_cast<int32_t*>(sums.data));
+    if (bad != kNone) args.range_error("x", "finite values", "a NaN or infinity in row " + std::to_string(bad));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value QuantizeWeights(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "quantizeWeights(w, rows, cols, mode, codes, scales)", 6);
+    const int64_t rows = args.integer(1, "rows", 0, kMaxDim);
+    const int64_t cols = args.integer(2, "cols", 0, kMaxDim);
+    check_elements(args, rows, cols, "rows", "cols");
+    const std::string mode = args.choice(3, "mode", {"tensor", "channel", "group128"});
+    const WeightScaleMode m = mode == "tensor" ? WeightScaleMode::Tensor
+                              : mode == "channel" ? WeightScaleMode::Channel
+                                                  : WeightScaleMode::Group128;
+    TypedView w = args.typed(0, "w", {napi_float32_array});
+    TypedView codes = args.typed(4, "codes", {napi_int8_array});
+    TypedView scales = args.typed(5, "scales", {napi_float32_array});
+    expect_length(args, "w", w, static_cast<uint64_t>(rows * cols), "rows * cols");
+    expect_length(args, "codes", codes, static_cast<uint64_t>(rows * cols), "rows * cols");
+    expect_length(args, "scales", scales, weight_scale_count(m, rows, cols),
+                  m == WeightScaleMode::Tensor    ? "one scale for the tensor"
+                  : m == WeightScaleMode::Channel ? "one scale per row"
+                                                  : "one scale per 128-weight group of each row");
+    expect_disjoint(args, "codes", codes, "w", w);
+    expect_disjoint(args, "scales", scales, "w", w);
+    expect_disjoint(args, "scales", scales, "codes", codes);
+    const size_t bad = cpu_backend().quantize_weights(reinterpret_cast<const float*>(w.data), rows, cols,
+                                                      static_cast<int>(m), reinterpret_cast<int8_t*>(codes.data),
+                                                      reinterpret_cast<float*>(scales.data));
+    if (bad != kNone) args.range_error("w", "finite values", "a NaN or infinity at element " + std::to_string(bad));
+    return info.Env().Undefined();
+  });
+}
+
+void check_layout_shape(const Args& args, const std::string& layout, int64_t rows, int64_t cols) {
+  if (layout == "i2s" && cols % 128 != 0) args.range_error("cols", "a multiple of 128 for layout 'i2s'", std::to_string(cols));
+  if (layout == "hf" && rows % 4 != 0) args.range_error("rows", "a multiple of 4 for layout 'hf'", std::to_string(rows));
+}
+
+Napi::Value PackTernary(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "packTernary(w, rows, cols, layout, out)", 5);
+    const int64_t rows = args.integer(1, "rows", 0, kMaxDim);
+    const int64_t cols = args.integer(2, "cols", 0, kMaxDim);
+    check_elements(args, rows, cols, "rows", "cols");
+    const std::string layout = args.choice(3, "layout", {"tl256", "i2s", "hf"});
+    check_layout_shape(args, layout, rows, cols);
+    TypedView w = args.typed(0, "w", {napi_int8_array});
+    TypedView out = args.typed(4, "out", {napi_uint8_array});
+    expect_length(args, "w", w, static_cast<uint64_t>(rows * cols), "rows * cols");
+    const int l = layout_code(layout);
+    expect_length(args, "out", out, packed_ternary_bytes(static_cast<TernaryLayout>(l), rows, cols), "packed size for layout " + layout);
+    expect_disjoint(args, "out", out, "w", w);
+    const size_t bad = cpu_backend().pack_ternary(l, reinterpret_cast<const int8_t*>(w.data), rows, cols, out.data);
+    if (bad != kNone) {
+      args.range_error("w", "values in {-1, 0, 1}", "w[" + std::to_string(bad) + "] = " +
+                                                      std::to_string(reinterpret_cast<const int8_t*>(w.data)[bad]));
+    }
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value UnpackTernary(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "unpackTernary(packed, rows, cols, layout, out)", 5);
+    const int64_t rows = args.integer(1, "rows", 0, kMaxDim);
+    const int64_t cols = args.integer(2, "cols", 0, kMaxDim);
+    check_elements(args, rows, cols, "rows", "cols");
+    const std::string layout = args.choice(3, "layout", {"tl256", "i2s", "hf"});
+    check_layout_shape(args, layout, rows, cols);
+    TypedView packed = args.typed(0, "packed", {napi_uint8_array});
+    TypedView out = args.typed(4, "out", {napi_int8_array});
+    const int l = layout_code(layout);
+    expect_length(args, "packed", packed, packed_ternary_bytes(static_cast<TernaryLayout>(l), rows, cols), "packed size for layout " + layout);
+    expect_length(args, "out", out, static_cast<uint64_t>(rows * cols), "rows * cols");
+    expect_disjoint(args, "out", out, "packed", packed);
+    const size_t bad = cpu_backend().unpack_ternary(l, packed.data, rows, cols, reinterpret_cast<int8_t*>(out.data));
+    if (bad != kNone) args.range_error("packed", "2-bit codes 0, 1 or 2", "code 3 for weight " + std::to_string(bad));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value TernaryMatmul(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "ternaryMatmul(xq, rows, cols, xScale, xSum, w, outFeatures, wScale, out)", 9);
+    const int64_t m = args.integer(1, "rows", 0, kMaxDim);
+    const int64_t k = args.integer(2, "cols", 0, kMaxK);
+    const int64_t n = args.integer(6, "outFeatures", 0, kMaxDim);
+    check_elements(args, m, n, "rows", "outFeatures");
+    // n * kp <= 2^31 * 2^22 = 2^53 by the bounds above.
+    const size_t kp = ternary_padded_k(static_cast<size_t>(k));
+    TypedView xq = args.typed(0, "xq", {napi_int8_array});
+    TypedView xs = args.typed(3, "xScale", {napi_float32_array});
+    TypedView sums = args.typed(4, "xSum", {napi_int32_array});
+    TypedView w = args.typed(5, "w", {napi_uint8_array});
+    TypedView ws = args.typed(7, "wScale", {napi_float32_array});
+    TypedView out = args.typed(8, "out", {napi_float32_array});
+    expect_length(args, "xq", xq, static_cast<uint64_t>(m) * kp, "rows * cols padded to a multiple of 256");
+    expect_length(args, "xScale", xs, static_cast<uint64_t>(m), "rows");
+    expect_length(args, "xSum", sums, static_cast<uint64_t>(m), "rows");
+    expect_length(args, "w", w, static_cast<uint64_t>(n) * (kp / 4), "outFeatures * padded cols / 4: tl256 layout");
+    if (ws.length != 1 && ws.length != static_cast<size_t>(n)) {
+      args.range_error("wScale",
+                       n == 1 ? std::string("of length 1 (outFeatures)")
+                              : "of length 1 (one scale for all rows of w) or " + std::to_string(n) + " (outFeatures)",
+                       "length " + std::to_string(ws.length));
+    }
+    expect_length(args, "out", out, static_cast<uint64_t>(m * n), "rows * outFeatures");
+    expect_disjoint(args, "out", out, "xq", xq);
+    expect_disjoint(args, "out", out, "xScale", xs);
+    expect_disjoint(args, "out", out, "xSum", sums);
+    expect_disjoint(args, "out", out, "w", w);
+    expect_disjoint(args, "out", out, "wScale", ws);
+    check_scales(args, "xScale", xs);
+    check_scales(args, "wScale", ws);
+    // The kernels subtract xSum from exact int32 dots: a sum that is not the row's own would give
+    // silently wrong results (and could overflow int32).
+    {
+      const int8_t* xr = reinterpret_cast<const int8_t*>(xq.data);
+      const int32_t* s = reinterpret_cast<const int32_t*>(sums.data);
+      for (int64_t i = 0; i < m; ++i) {
+        int64_t total = 0;
+        for (size_t j = 0; j < kp; ++j) total += xr[static_cast<size_t>(i) * kp + j];
+        if (total != s[i]) {
+          args.range_error("xSum", "the row sums of xq",
+                           "xSum[" + std::to_string(i) + "] = " + std::to_string(s[i]) + " (row " + std::to_string(i) +
+                               " of xq sums to " + std::to_string(total) + ")");
+        }
+      }
+    }
+    if (m == 0 || n == 0) return info.Env().Undefined();
+    cpu_backend().ternary_matmul(reinterpret_cast<const int8_t*>(xq.data), m, kp, reinterpret_cast<const float*>(xs.data),
+                                 reinterpret_cast<const int32_t*>(sums.data), w.data, n,
+                                 reinterpret_cast<const float*>(ws.data), ws.length != 1,
+                                 reinterpret_cast<float*>(out.data));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value StreamRead(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "streamRead(data)", 1);
+    TypedView data = args.typed(0, "data", {napi_uint8_array});
+    if (data.length % 8 != 0) args.range_error("data", "a length that is a multiple of 8", "length " + std::to_string(data.length));
+    const uint64_t sum = cpu_backend().stream_read(data.data, data.length);
+    // Only the low 32 bits are returned: enough to keep the loads alive.
+    return Napi::Number::New(info.Env(), static_cast<double>(sum & 0xffffffffu));
+  });
+}
+
+}  // namespace
+
+void register_quant(Napi::Env env, Napi::Object exports) {
+  exports.Set("quantizeActivations", Napi::Function::New(env, QuantizeActivations, "quantizeActivations"));
+  exports.Set("quantizeWeights", Napi::Function::New(env, QuantizeWeights, "quantizeWeights"));
+  exports.Set("packTernary", Napi::Function::New(env, PackTernary, "packTernary"));
+  exports.Set("unpackTernary", Napi::Function::New(env, UnpackTernary, "unpackTernary"));
+  exports.Set("ternaryMatmul", Napi::Function::New(env, TernaryMatmul, "ternaryMatmul"));
+  exports.Set("streamRead", Napi::Function::New(env, StreamRead, "streamRead"));
+}
+
+}  // namespace binding
+}  // namespace bitnet

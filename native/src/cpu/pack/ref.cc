@@ -1,0 +1,90 @@
+#include <cstring>
+#include <limits>
+
+#include "cpu/pack/pack.h"
+#include "cpu/ternary/ternary.h"
+
+namespace bitnet {
+
+size_t packed_ternary_bytes(TernaryLayout layout, size_t n, size_t k) {
+  switch (layout) {
+    case TernaryLayout::Tl256: return n * (ternary_padded_k(k) / 4);
+    case TernaryLayout::I2s: return n * k / 4;
+    case TernaryLayout::Hf: return n / 4 * k;
+  }
+  return 0;
+}
+
+namespace {
+
+constexpr size_t kNone = std::numeric_limits<size_t>::max();
+
+// Byte index and bit offset of weight (row, col) in each layout.
+inline void locate(TernaryLayout layout, size_t n, size_t k, size_t row, size_t col, size_t* byte, int* shift) {
+  switch (layout) {
+    case TernaryLayout::Tl256: {
+      const size_t block = col / 256, within = col % 256;
+      *byte = row * (ternary_padded_k(k) / 4) + block * 64 + within % 64;
+      *shift = static_cast<int>(2 * (within / 64));
+      return;
+    }
+    case TernaryLayout::I2s: {
+      const size_t flat = row * k + col;
+      const size_t block = flat / 128, within = flat % 128;
+      *byte = block * 32 + within % 32;
+      *shift = static_cast<int>(6 - 2 * (within / 32));
+      return;
+    }
+    case TernaryLayout::Hf: {
+      const size_t quarter = n / 4;
+      *byte = (row % quarter) * k + col;
+      *shift = static_cast<int>(2 * (row / quarter));
+      return;
+    }
+  }
+}
+
+// Rows handed to pack/unpack are weight rows for tl256/i2s and packed rows for hf.
+size_t pack(TernaryLayout layout, const int8_t* w, size_t n, size_t k, size_t r0, size_t r1, uint8_t* out) {
+  const size_t quarter = n / 4;
+  for (size_t pr = r0; pr < r1; ++pr) {
+    const size_t groups = layout == TernaryLayout::Hf ? 4 : 1;
+    for (size_t g = 0; g < groups; ++g) {
+      const size_t row = layout == TernaryLayout::Hf ? pr + g * quarter : pr;
+      for (size_t c = 0; c < k; ++c) {
+        const int8_t v = w[row * k + c];
+        if (v < -1 || v > 1) return row * k + c;
+        size_t byte = 0;
+        int shift = 0;
+        locate(layout, n, k, row, c, &byte, &shift);
+        out[byte] = static_cast<uint8_t>((out[byte] & ~(3u << shift)) | (static_cast<unsigned>(v + 1) << shift));
+      }
+    }
+  }
+  return kNone;
+}
+
+size_t unpack(TernaryLayout layout, const uint8_t* packed, size_t n, size_t k, size_t r0, size_t r1, int8_t* w) {
+  const size_t quarter = n / 4;
+  for (size_t pr = r0; pr < r1; ++pr) {
+    const size_t groups = layout == TernaryLayout::Hf ? 4 : 1;
+    for (size_t g = 0; g < groups; ++g) {
+      const size_t row = layout == TernaryLayout::Hf ? pr + g * quarter : pr;
+      for (size_t c = 0; c < k; ++c) {
+        size_t byte = 0;
+        int shift = 0;
+        locate(layout, n, k, row, c, &byte, &shift);
+        const unsigned code = (packed[byte] >> shift) & 3u;
+        if (code == 3) return row * k + c;
+        w[row * k + c] = static_cast<int8_t>(static_cast<int>(code) - 1);
+      }
+    }
+  }
+  return kNone;
+}
+
+}  // namespace
+
+const PackKernels kPackScalar = {pack, unpack};
+
+}  // namespace bitnet

@@ -1,0 +1,18 @@
+#include "cpu/quant/quant.h"
+
+namespace bitnet {
+
+const KernelFamily<QuantKernels>& quant_family() {
+  static const KernelFamily<QuantKernels> family("quant", {
+    {"scalar", Isa::Scalar, &kQuantScalar},
+#ifdef BITNET_HAVE_AVX2
+    {"avx2", Isa::Avx2, &kQuantAvx2},
+#endif
+#ifdef BITNET_HAVE_AVX512
+    {"avx512", Isa::Avx512, &kQuantAvx512},
+#endif
+  });
+  return family;
+}
+
+}  // namespace bitnet

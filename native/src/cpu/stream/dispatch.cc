@@ -1,0 +1,18 @@
+#include "cpu/stream/stream.h"
+
+namespace bitnet {
+
+const KernelFamily<StreamKernels>& stream_family() {
+  static const KernelFamily<StreamKernels> family("stream", {
+    {"scalar", Isa::Scalar, &kStreamScalar},
+#ifdef BITNET_HAVE_AVX2
+    {"avx2", Isa::Avx2, &kStreamAvx2},
+#endif
+#ifdef BITNET_HAVE_AVX512
+    {"avx512", Isa::Avx512, &kStreamAvx512},
+#endif
+  });
+  return family;
+}
+
+}  // namespace bitnet

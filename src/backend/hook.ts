@@ -1,0 +1,70 @@
+// The profiler's hook: every native kernel call goes through runKernel(). When no profile is
+// recording, that is one null check before the call.
+
+/** One native kernel call, as a profile records it. */
+export interface KernelRecord {
+  /** Kernel name, e.g. "ternaryMatmul". */
+  kernel: string;
+  /** Variant (ISA) the kernel family dispatched to. */
+  variant: string;
+  /** Threads the native pool used. */
+  threads: number;
+  /** Start, microseconds since the time origin of the process (performance.now()). */
+  startUs: number;
+  /** Wall time of the call in microseconds. */
+  durationUs: number;
+  /** Arithmetic operations (a multiply-add counts 2; integer ops included). */
+  ops: number;
+  /** Bytes read plus written. */
+  bytes: number;
+  /** Shape description for the trace, e.g. "M=1 N=2560 K=2560". */
+  shape: string;
+}
+
+export type KernelSink = (record: KernelRecord) => void;
+
+/** Kernel family of each recorded kernel, to report the variant it ran. */
+const FAMILY: Record<string, string> = {
+  ternaryMatmul: "ternary",
+  quantizeActivations: "quant",
+  quantizeWeights: "quant",
+  packTernary: "pack",
+  unpackTernary: "pack",
+  convert: "convert",
+  stridedCopy: "copy",
+};
+
+const sinks: KernelSink[] = [];
+let variantOf: ((family: string) => string) | null = null;
+let threadsNow: (() => number) | null = null;
+
+/** Installs a sink (internal: used by src/profile). Returns its remover. */
+export function addKernelSink(sink: KernelSink, variant: (family: string) => string, threads: () => number): () => void {
+  sinks.push(sink);
+  variantOf = variant;
+  threadsNow = threads;
+  return () => {
+    const i = sinks.indexOf(sink);
+    if (i >= 0) sinks.splice(i, 1);
+  };
+}
+
+/** Calls a native kernel, recording it when a profile is active. */
+export function runKernel<T>(kernel: string, ops: number, bytes: number, shape: string, call: () => T): T {
+  if (sinks.length === 0) return call();
+  const t0 = performance.now();
+  const result = call();
+  const t1 = performance.now();
+  const record: KernelRecord = {
+    kernel,
+    variant: variantOf ? variantOf(FAMILY[kernel] ?? kernel) : "unknown",
+    threads: threadsNow ? threadsNow() : 1,
+    startUs: t0 * 1000,
+    durationUs: (t1 - t0) * 1000,
+    ops,
+    bytes,
+    shape,
+  };
+  for (const s of sinks) s(record);
+  return result;
+}

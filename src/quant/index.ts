@@ -1,0 +1,330 @@
+// BitNet b1.58 quantization and packed ternary matrix products.
+//
+// quantizeActivationsInt8 / quantizeWeightsTernary are bit-exact with the recipe's PyTorch
+// formulas in float32 (round half to even). packTernary writes the interchange layouts (I2_S,
+// Hugging Face) and the kernels' own "tl256" layout; ternaryMatmul runs on tl256 and repacks
+// other layouts once, caching the result on the PackedTernary.
+import { addon } from "../backend/addon";
+import { runKernel } from "../backend/hook";
+import { describe } from "../tensor/dtype";
+import { Tensor } from "../tensor/tensor";
+
+/** Packed ternary layouts: kernels' own, bitnet.cpp's I2_S (x86), Hugging Face's BitNet. */
+export type TernaryLayout = "tl256" | "i2s" | "hf";
+/** Weight scale granularity: the recipe's per tensor, per output channel, per group of 128. */
+export type WeightScaleMode = "tensor" | "channel" | "group128";
+
+/** Padded row length of the int8 activations the kernels read (a multiple of 256). */
+export function paddedCols(cols: number): number {
+  return Math.ceil(cols / 256) * 256;
+}
+
+function checkTensor(t: unknown, fn: string, arg: string, dtype: string, ndim: number): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError(`${fn}: ${arg} must be a Tensor, received ${describe(t)}`);
+  if (t.disposed) throw new Error(`${fn}: ${arg} was disposed`);
+  if (t.dtype !== dtype) throw new TypeError(`${fn}: ${arg} must have dtype '${dtype}', received '${t.dtype}'`);
+  if (t.ndim !== ndim) throw new RangeError(`${fn}: ${arg} must be ${ndim}-d, received shape [${t.shape.join(", ")}]`);
+}
+
+/** Per-token int8 activations: rows padded to paddedCols(K) with zeros. */
+export interface QuantizedActivations {
+  /** [M, K] int8 view of the padded rows. */
+  readonly values: Tensor<"i8">;
+  /** [M, paddedCols(K)] int8 rows as the kernels read them. */
+  readonly padded: Tensor<"i8">;
+  /** [M] s = 127 / max(max|x|, 1e-5): x ~= values / s. */
+  readonly scales: Tensor<"f32">;
+  /** [M] sum of each row's int8 values. */
+  readonly sums: Tensor<"i32">;
+  dispose(): void;
+}
+
+/**
+ * Quantizes activations per token (row): s = 127 / max(max|x|, 1e-5), q = clamp(round(x * s),
+ * -128, 127). x is [M, K] float32 (a 1-d x is one row). NaN or infinity is a RangeError.
+ */
+export function quantizeActivationsInt8(x: Tensor<"f32">): QuantizedActivations {
+  const fn = "quantizeActivationsInt8";
+  if (x instanceof Tensor && x.ndim === 1) {
+    const row = x.reshape([1, x.shape[0]]);
+    try {
+      return quantizeActivationsInt8(row);
+    } finally {
+      row.dispose();
+    }
+  }
+  checkTensor(x, fn, "x", "f32", 2);
+  const [m, k] = x.shape;
+  const xc = x.contiguous();
+  const kp = paddedCols(k);
+  const padded = Tensor.empty([m, kp], "i8");
+  const scales = Tensor.empty([m], "f32");
+  const sums = Tensor.empty([m], "i32");
+  try {
+    runKernel("quantizeActivations", 3 * m * k, 4 * m * k + m * kp + 8 * m, `M=${m} K=${k}`, () =>
+      addon().quantizeActivations(xc.data(), m, k, padded.data(), scales.data(), sums.data()),
+    );
+  } catch (e) {
+    padded.dispose();
+    scales.dispose();
+    sums.dispose();
+    throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^quantizeActivations:/, `${fn}:`) }) : e;
+  } finally {
+    xc.dispose();
+  }
+  const values = padded.slice(1, 0, k);
+  return {
+    values,
+    padded,
+    scales,
+    sums,
+    dispose() {
+      values.dispose();
+      padded.dispose();
+      scales.dispose();
+      sums.dispose();
+    },
+  };
+}
+
+/** Ternary weights with their absmean scales. */
+export interface TernaryWeights {
+  /** [N, K] int8 values in {-1, 0, +1}. */
+  readonly codes: Tensor<"i8">;
+  /** Scales: [1] per tensor, [N] per channel, [N, ceil(K/128)] per group; w ~= codes * s. */
+  readonly scales: Tensor<"f32">;
+  readonly mode: WeightScaleMode;
+  dispose(): void;
+}
+
+/**
+ * Absmean ternary quantization: s = max(mean|W|, 1e-5) over the scale's span (the whole tensor
+ * by default), codes = clamp(round(W / s), -1, 1). The mean is accumulated in float64 in a fixed
+ * order, so results do not depend on the thread count.
+ */
+export function quantizeWeightsTernary(w: Tensor<"f32">, opts?: { mode?: WeightScaleMode }): TernaryWeights {
+  const fn = "quantizeWeightsTernary";
+  checkTensor(w, fn, "w", "f32", 2);
+  const mode = opts?.mode ?? "tensor";
+  if (mode !== "tensor" && mode !== "channel" && mode !== "group128") {
+    throw new RangeError(`${fn}: mode must be one of 'tensor', 'channel', 'group128', received ${describe(mode)}`);
+  }
+  const [n, k] = w.shape;
+  const scaleShape = mode === "tensor" ? [1] : mode === "channel" ? [n] : [n, Math.ceil(k / 128)];
+  const wc = w.contiguous();
+  const codes = Tensor.empty([n, k], "i8");
+  const scales = Tensor.empty(scaleShape, "f32");
+  try {
+    runKernel("quantizeWeights", 3 * n * k, 5 * n * k, `N=${n} K=${k}`, () =>
+      addon().quantizeWeights(wc.data(), n, k, mode, codes.data(), scales.data()),
+    );
+  } catch (e) {
+    codes.dispose();
+    scales.dispose();
+    throw e;
+  } finally {
+    wc.dispose();
+  }
+  return {
+    codes,
+    scales,
+    mode,
+    dispose() {
+      codes.dispose();
+      scales.dispose();
+    },
+  };
+}
+
+/** A packed ternary weight matrix [N, K] with its scale(s). */
+export class PackedTernary {
+  #tl256: PackedTernary | undefined;
+
+  /** Internal: use packTernary(). */
+  constructor(
+    readonly layout: TernaryLayout,
+    readonly shape: readonly [number, number],
+    /** Packed bytes in `layout`. */
+    readonly data: Tensor<"u8">,
+    /** [1] per-tensor or [N] per-output-row scale: w = code_value * scale. */
+    readonly scale: Tensor<"f32">,
+  ) {}
+
+  /** The same weights in the kernels' tl256 layout (this object when already tl256; cached). */
+  kernelLayout(): PackedTernary {
+    if (this.layout === "tl256") return this;
+    if (!this.#tl256) {
+      const codes = unpackTernary(this);
+      try {
+        this.#tl256 = packTernary(codes, { layout: "tl256", scale: this.scale });
+      } finally {
+        codes.dispose();
+      }
+    }
+    return this.#tl256;
+  }
+
+  dispose(): void {
+    this.data.dispose();
+    this.scale.dispose();
+    this.#tl256?.dispose();
+    this.#tl256 = undefined;
+  }
+}
+
+const LAYOUTS: readonly TernaryLayout[] = ["tl256", "i2s", "hf"];
+
+/** Bytes of packed data for an [n, k] matrix. */
+export function packedTernaryBytes(layout: TernaryLayout, n: number, k: number): number {
+  return layout === "tl256" ? n * (paddedCols(k) / 4) : layout === "i2s" ? (n * k) / 4 : (n / 4) * k;
+}
+
+/**
+ * Packs ternary values [N, K] (int8 in {-1, 0, +1}, or a TernaryWeights' codes) at 2 bits a
+ * weight. `scale` is a number, a [1] or [N] tensor (copied), or taken from TernaryWeights.
+ */
+export function packTernary(
+  w: Tensor<"i8"> | TernaryWeights,
+  opts?: { layout?: TernaryLayout; scale?: number | Tensor<"f32"> },
+): PackedTernary {
+  const fn = "packTernary";
+  const weights = w instanceof Tensor ? undefined : (w as TernaryWeights);
+  const codes = weights ? weights.codes : (w as Tensor<"i8">);
+  checkTensor(codes, fn, "w", "i8", 2);
+  const layout = opts?.layout ?? "tl256";
+  if (!LAYOUTS.includes(layout)) throw new RangeError(`${fn}: layout must be one of 'tl256', 'i2s', 'hf', received ${describe(layout)}`);
+  const [n, k] = codes.shape;
+  let scale: Tensor<"f32">;
+  const given = opts?.scale ?? weights?.scales ?? 1;
+  if (typeof given === "number") {
+    if (!(Number.isFinite(given) && given > 0)) throw new RangeError(`${fn}: scale must be a finite positive number, received ${given}`);
+    scale = Tensor.empty([1], "f32");
+    scale.data()[0] = given;
+  } else {
+    if (!(given instanceof Tensor) || given.dtype !== "f32") throw new TypeError(`${fn}: scale must be a number or an f32 Tensor, received ${describe(given)}`);
+    if (given.numel !== 1 && !(given.ndim === 1 && given.shape[0] === n)) {
+      throw new RangeError(`${fn}: scale must have 1 element or shape [${n}] (one per output row), received shape [${given.shape.join(", ")}]`);
+    }
+    // A private copy: the caller may dispose or change its tensor.
+    scale = Tensor.empty([given.numel], "f32");
+    scale.data().set(given.toFloat32Array());
+  }
+  const cc = codes.contiguous();
+  const data = Tensor.empty([packedTernaryBytes(layout, n, k)], "u8");
+  try {
+    runKernel("packTernary", n * k, n * k + data.numel, `N=${n} K=${k} ${layout}`, () => addon().packTernary(cc.data(), n, k, layout, data.data()));
+  } catch (e) {
+    data.dispose();
+    scale.dispose();
+    throw e;
+  } finally {
+    cc.dispose();
+  }
+  return new PackedTernary(layout, [n, k], data, scale);
+}
+
+/** Unpacks to int8 values in {-1, 0, +1}, shape [N, K]. */
+export function unpackTernary(p: PackedTernary): Tensor<"i8"> {
+  if (!(p instanceof PackedTernary)) throw new TypeError(`unpackTernary: p must be a PackedTernary, received ${describe(p)}`);
+  const [n, k] = p.shape;
+  const out = Tensor.empty([n, k], "i8");
+  try {
+    runKernel("unpackTernary", n * k, n * k + p.data.numel, `N=${n} K=${k} ${p.layout}`, () =>
+      addon().unpackTernary(p.data.data(), n, k, p.layout, out.data()),
+    );
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
+  return out;
+}
+
+/**
+ * y = x W^T for int8 activations and packed ternary weights: exact int32 dot products, then
+ * y[m, n] = (dot * wScale[n]) / xScale[m] in float32. Either pass QuantizedActivations and the
+ * packed weights (whose scale is used), or the four parts explicitly.
+ */
+export function ternaryMatmul(x: QuantizedActivations, w: PackedTernary): Tensor<"f32">;
+export function ternaryMatmul(xq: Tensor<"i8">, xScale: Tensor<"f32">, w: PackedTernary, wScale?: number | Tensor<"f32">): Tensor<"f32">;
+export function ternaryMatmul(
+  a: QuantizedActivations | Tensor<"i8">,
+  b: PackedTernary | Tensor<"f32">,
+  c?: PackedTernary,
+  d?: number | Tensor<"f32">,
+): Tensor<"f32"> {
+  const fn = "ternaryMatmul";
+  if (a instanceof Tensor) {
+    // Raw form: pad and sum the activations, then run the same kernel.
+    checkTensor(a, fn, "xq", "i8", 2);
+    checkTensor(b, fn, "xScale", "f32", 1);
+    if (!(c instanceof PackedTernary)) throw new TypeError(`${fn}: wPacked must be a PackedTernary, received ${describe(c)}`);
+    const [m, k] = a.shape;
+    if (b.shape[0] !== m) throw new RangeError(`${fn}: xScale must have shape [${m}] (one per row of xq), received [${b.shape.join(", ")}]`);
+    const kp = paddedCols(k);
+    const padded = Tensor.empty([m, kp], "i8", true);
+    const sums = Tensor.empty([m], "i32");
+    const scales = b.contiguous();
+    try {
+      const src = a.contiguous();
+      const pd = padded.data();
+      const sd = sums.data();
+      const xs = src.data();
+      for (let i = 0; i < m; i++) {
+        let s = 0;
+        for (let j = 0; j < k; j++) {
+          const v = xs[i * k + j];
+          pd[i * kp + j] = v;
+          s += v;
+        }
+        sd[i] = s;
+      }
+      src.dispose();
+      const values = padded.slice(1, 0, k);
+      const q: QuantizedActivations = { values, padded, scales, sums, dispose() {} };
+      const out = matmulPacked(q, k, c, d, fn);
+      values.dispose();
+      return out;
+    } finally {
+      padded.dispose();
+      sums.dispose();
+      scales.dispose();
+    }
+  }
+  if (!(b instanceof PackedTernary)) throw new TypeError(`${fn}: w must be a PackedTernary, received ${describe(b)}`);
+  if (a === null || typeof a !== "object" || !(a.padded instanceof Tensor)) {
+    throw new TypeError(`${fn}: x must be QuantizedActivations (from quantizeActivationsInt8) or an i8 Tensor, received ${describe(a)}`);
+  }
+  return matmulPacked(a, a.values.shape[1], b, undefined, fn);
+}
+
+function matmulPacked(x: QuantizedActivations, k: number, w: PackedTernary, wScale: number | Tensor<"f32"> | undefined, fn: string): Tensor<"f32"> {
+  const [n, wk] = w.shape;
+  if (wk !== k) throw new RangeError(`${fn}: the weights have ${wk} input features (shape [${n}, ${wk}]) but the activations have ${k}`);
+  const m = x.padded.shape[0];
+  const packed = w.kernelLayout();
+  let scale = packed.scale;
+  let ownScale = false;
+  if (wScale !== undefined) {
+    if (typeof wScale === "number") {
+      scale = Tensor.empty([1], "f32");
+      scale.data()[0] = wScale;
+    } else {
+      scale = Tensor.empty([wScale.numel], "f32");
+      scale.data().set(wScale.toFloat32Array());
+    }
+    ownScale = true;
+  }
+  const out = Tensor.empty([m, n], "f32");
+  const kp = paddedCols(k);
+  try {
+    runKernel("ternaryMatmul", 2 * m * n * k, packed.data.numel + m * kp + 4 * m * n, `M=${m} N=${n} K=${k}`, () =>
+      addon().ternaryMatmul(x.padded.data(), m, k, x.scales.data(), x.sums.data(), packed.data.data(), n, scale.data(), out.data()),
+    );
+  } catch (e) {
+    out.dispose();
+    throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^ternaryMatmul:/, `${fn}:`) }) : e;
+  } finally {
+    if (ownScale) scale.dispose();
+  }
+  return out;
+}
