@@ -30,7 +30,7 @@ size_t quantize_rows(const float* x, size_t ldx, size_t k, size_t kp, size_t r0,
       qr[j] = static_cast<int8_t>(v);
       total += qr[j];
     }
-    std::memset(qr + k, 0, kp - k);
+    if (kp > k) std::memset(qr + k, 0, kp - k);  // memset on a null row (cols = 0) is UB even for 0 bytes
     scale[r] = s;
     sum[r] = total;
   }
