@@ -176,7 +176,7 @@ const LAYOUTS: readonly TernaryLayout[] = ["tl256", "i2s", "hf"];
 
 /** Bytes of packed data for an [n, k] matrix. */
 export function packedTernaryBytes(layout: TernaryLayout, n: number, k: number): number {
-  return layout === "tl256" ? n * (paddedCols(k) / 4) : layout === "i2s" ? (n * k) / 4 : (n / 4) * k;
+  return layout === "tl256" ? Math.ceil(n / 4) * 4 * (paddedCols(k) / 4) : layout === "i2s" ? (n * k) / 4 : (n / 4) * k;
 }
 
 /**

@@ -386,9 +386,20 @@ function refQuantizeWeights(w: Float32Array, rows: number, cols: number, mode: "
   return { codes, scales };
 }
 
-/** Packed bytes of an [n, k] ternary matrix in each layout. */
+/**
+ * Packed bytes of an [n, k] ternary matrix in each layout. tl256 stores rows in groups of four
+ * (n padded to a multiple of 4 with zero rows), each row Kp / 4 bytes.
+ */
 function packedBytes(layout: "tl256" | "i2s" | "hf", n: number, k: number): number {
-  return layout === "tl256" ? n * (Math.ceil(k / 256) * 64) : layout === "i2s" ? (n * k) / 4 : (n / 4) * k;
+  return layout === "tl256" ? Math.ceil(n / 4) * 4 * (Math.ceil(k / 256) * 64) : layout === "i2s" ? (n * k) / 4 : (n / 4) * k;
+}
+
+/**
+ * Byte of block `block` of row `row` in a tl256 matrix of padded row length kp: for each block,
+ * a group of four rows holds the 64-byte blocks of its rows 0, 1, 2, 3 back to back.
+ */
+function tl256Offset(kp: number, row: number, block: number): number {
+  return Math.floor(row / 4) * kp + block * 256 + (row % 4) * 64;
 }
 
 /** Ternary weights (-1, 0, 1) from a seed. */
@@ -400,9 +411,10 @@ function ternaryWeights(n: number, seed: number): Int8Array {
 // Valid arguments of the five quant bindings (every call gets fresh arrays).
 const qaArgs = argsOf(() => [new Float32Array([0.5, -1, 0.25, 2, -0.5, 1]), 2, 3, new Int8Array(512), new Float32Array(2), new Int32Array(2)]);
 const qwArgs = argsOf(() => [new Float32Array([0.5, -1, 0.25, 0, 2, -0.1]), 2, 3, "channel", new Int8Array(6), new Float32Array(2)]);
-const packArgs = argsOf(() => [new Int8Array([1, -1, 0, 0, 1, -1]), 2, 3, "tl256", new Uint8Array(128)]);
-const unpackArgs = argsOf(() => [new Uint8Array(128).fill(0x55), 2, 3, "tl256", new Int8Array(6)]);
-const mmArgs = argsOf(() => [new Int8Array(512), 2, 3, new Float32Array([1, 1]), new Int32Array(2), new Uint8Array(192).fill(0x55), 3, new Float32Array([1]), new Float32Array(6)]);
+// tl256 buffers: 2 or 3 rows are one group of four (padded with zero rows) of one block: 4 * 64 bytes.
+const packArgs = argsOf(() => [new Int8Array([1, -1, 0, 0, 1, -1]), 2, 3, "tl256", new Uint8Array(256)]);
+const unpackArgs = argsOf(() => [new Uint8Array(256).fill(0x55), 2, 3, "tl256", new Int8Array(6)]);
+const mmArgs = argsOf(() => [new Int8Array(512), 2, 3, new Float32Array([1, 1]), new Int32Array(2), new Uint8Array(256).fill(0x55), 3, new Float32Array([1]), new Float32Array(6)]);
 
 const TABLE: Record<string, Binding> = {
   alloc: {
@@ -1000,7 +1012,7 @@ const TABLE: Record<string, Binding> = {
       { name: "rows", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
       { name: "cols", kind: "number", expected: "a number", valid: () => 3, range: [0, DIM] },
       { name: "layout", kind: "string", expected: "a string", valid: () => "tl256" },
-      { name: "out", kind: "typed", expected: U8, valid: () => new Uint8Array(128), wrongTyped: otherTyped(Uint8Array, 128) },
+      { name: "out", kind: "typed", expected: U8, valid: () => new Uint8Array(256), wrongTyped: otherTyped(Uint8Array, 256) },
     ],
     extra: () => {
       const fn = "packTernary";
@@ -1021,11 +1033,16 @@ const TABLE: Record<string, Binding> = {
         // Length mismatches, for each layout.
         c("w one short", { 0: new Int8Array(5) }, RangeError, msg(fn, "w", lengthIs(6, "rows * cols"), "length 5")),
         c("w one long", { 0: new Int8Array(7) }, RangeError, msg(fn, "w", lengthIs(6, "rows * cols"), "length 7")),
-        c("tl256 out unpadded (rows * cols / 4)", { 4: new Uint8Array(2) }, RangeError, outLen("tl256", 128, 2)),
-        c("tl256 out one long", { 4: new Uint8Array(129) }, RangeError, outLen("tl256", 128, 129)),
-        c("tl256 out for cols 257", { 0: new Int8Array(514), 2: 257 }, RangeError, outLen("tl256", 256, 128)),
+        // tl256 of 2 x 3: rows padded to a group of 4, each one block of 64 bytes: 256 bytes.
+        c("tl256 out unpadded (rows * cols / 4)", { 4: new Uint8Array(2) }, RangeError, outLen("tl256", 256, 2)),
+        c("tl256 out one long", { 4: new Uint8Array(257) }, RangeError, outLen("tl256", 256, 257)),
+        c("tl256 out one short", { 4: new Uint8Array(255) }, RangeError, outLen("tl256", 256, 255)),
+        c("tl256 out for cols 257 (two blocks a row)", { 0: new Int8Array(514), 2: 257 }, RangeError, outLen("tl256", 512, 256)),
+        // The size before rows were grouped (rows * Kp / 4) is refused: rows are padded to a multiple of 4.
+        c("tl256 out in the ungrouped size (rows 2 * 64)", { 4: new Uint8Array(128) }, RangeError, outLen("tl256", 256, 128)),
+        c("tl256 out in the ungrouped size (rows 5, cols 300: 5 * 128)", { 0: new Int8Array(1500), 1: 5, 2: 300, 4: new Uint8Array(640) }, RangeError, outLen("tl256", 1024, 640)),
         c("i2s out one short", { 0: new Int8Array(256), 2: 128, 3: "i2s", 4: new Uint8Array(63) }, RangeError, outLen("i2s", 64, 63)),
-        c("i2s out in tl256 size", { 0: new Int8Array(256), 2: 128, 3: "i2s", 4: new Uint8Array(128) }, RangeError, outLen("i2s", 64, 128)),
+        c("i2s out in tl256 size", { 0: new Int8Array(256), 2: 128, 3: "i2s", 4: new Uint8Array(256) }, RangeError, outLen("i2s", 64, 256)),
         c("hf out one long", { 0: new Int8Array(12), 1: 4, 3: "hf", 4: new Uint8Array(4) }, RangeError, outLen("hf", 3, 4)),
         c("hf out in tl256 size", { 0: new Int8Array(12), 1: 4, 3: "hf", 4: new Uint8Array(256) }, RangeError, outLen("hf", 3, 256)),
         c("hf w one short", { 0: new Int8Array(11), 1: 4, 3: "hf", 4: new Uint8Array(3) }, RangeError, msg(fn, "w", lengthIs(12, "rows * cols"), "length 11")),
@@ -1039,7 +1056,7 @@ const TABLE: Record<string, Binding> = {
         {
           label: "out over the same memory as w",
           call: () => {
-            const b = new ArrayBuffer(128);
+            const b = new ArrayBuffer(256);
             return raw[fn](new Int8Array(b, 0, 6), 2, 3, "tl256", new Uint8Array(b));
           },
           error: RangeError,
@@ -1064,10 +1081,29 @@ const TABLE: Record<string, Binding> = {
     valid: () => {
       // tl256: byte j of a block holds weights j, j+64, j+128, j+192 at bits 0, 2, 4, 6 (code w + 1);
       // the padding weights are 0 (code 1, so untouched fields read 01).
-      const t = new Uint8Array(64).fill(0xee);
+      // One row is a group of four (rows 1-3 zero): 4 * 64 bytes, all written.
+      const t = new Uint8Array(256).fill(0xee);
       addon().packTernary(new Int8Array([1, -1, 0]), 1, 3, "tl256", t);
       assert.deepEqual(Array.from(t.subarray(0, 4)), [0x56, 0x54, 0x55, 0x55]);
       assert.ok(t.subarray(3).every((v) => v === 0x55));
+      // Groups of four rows: for each block, the blocks of the group's rows 0-3 back to back.
+      // 5 x 257 (Kp 512): rows padded to 8, two groups of 512 bytes. Weight (row, col) is in byte
+      // tl256Offset(512, row, col / 256) + col % 64, field (col % 256) / 64.
+      const wg = new Int8Array(5 * 257);
+      wg[1 * 257 + 256] = -1; // row 1, block 1, byte 0, field 0: 512 * 0 + 256 + 64 = 320
+      wg[2 * 257 + 65] = -1; // row 2, block 0, byte 1, field 1: 128 + 1 = 129
+      wg[4 * 257 + 200] = 1; // row 4 (group 1, row 0), block 0, byte 8, field 3: 512 + 8 = 520
+      wg[3 * 257 + 255] = 1; // row 3, block 0, byte 63, field 3: 192 + 63 = 255
+      const tg = new Uint8Array(1024).fill(0xee);
+      addon().packTernary(wg, 5, 257, "tl256", tg);
+      assert.equal(tl256Offset(512, 1, 1), 320);
+      assert.equal(tl256Offset(512, 4, 0), 512);
+      const want = new Uint8Array(1024).fill(0x55);
+      want[320] = 0x54;
+      want[129] = 0x51;
+      want[520] = 0x95;
+      want[255] = 0x95;
+      assert.deepEqual(tg, want);
       // i2s: byte j of 32 holds weights j, j+32, j+64, j+96 at bits 6, 4, 2, 0.
       const wi = new Int8Array(128);
       wi[0] = 1;
@@ -1100,7 +1136,7 @@ const TABLE: Record<string, Binding> = {
     signature: "unpackTernary(packed, rows, cols, layout, out)",
     required: 5,
     params: [
-      { name: "packed", kind: "typed", expected: U8, valid: () => unpackArgs()[0], wrongTyped: otherTyped(Uint8Array, 128) },
+      { name: "packed", kind: "typed", expected: U8, valid: () => unpackArgs()[0], wrongTyped: otherTyped(Uint8Array, 256) },
       { name: "rows", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
       { name: "cols", kind: "number", expected: "a number", valid: () => 3, range: [0, DIM] },
       { name: "layout", kind: "string", expected: "a string", valid: () => "tl256" },
@@ -1123,20 +1159,28 @@ const TABLE: Record<string, Binding> = {
         ...absurdSizes(fn, unpackArgs, 1, "rows", DIM),
         ...absurdSizes(fn, unpackArgs, 2, "cols", DIM),
         c("rows = cols = 2^31 (2^62 elements)", { 1: DIM, 2: DIM }, RangeError, msg(fn, "cols", esc(`at most ${2 ** 22} when rows is ${DIM} (rows * cols at most 2^53)`), String(DIM))),
-        c("rows = 2^31, cols = 2^22 (2^53 elements)", { 1: DIM, 2: KMAX }, RangeError, packedLen("tl256", TWO53 / 4, 128)),
+        c("rows = 2^31, cols = 2^22 (2^53 elements)", { 1: DIM, 2: KMAX }, RangeError, packedLen("tl256", TWO53 / 4, 256)),
         ...[3, 64, 130].map((cols) => c(`i2s with cols ${cols}`, { 2: cols, 3: "i2s" }, RangeError, msg(fn, "cols", "a multiple of 128 for layout 'i2s'", String(cols)))),
         ...[1, 2, 10].map((rows) => c(`hf with rows ${rows}`, { 1: rows, 3: "hf" }, RangeError, msg(fn, "rows", "a multiple of 4 for layout 'hf'", String(rows)))),
-        c("tl256 packed unpadded", { 0: new Uint8Array(2) }, RangeError, packedLen("tl256", 128, 2)),
-        c("tl256 packed one long", { 0: new Uint8Array(129) }, RangeError, packedLen("tl256", 128, 129)),
+        // tl256 of 2 x 3: rows padded to a group of 4, each one block of 64 bytes: 256 bytes.
+        c("tl256 packed unpadded", { 0: new Uint8Array(2) }, RangeError, packedLen("tl256", 256, 2)),
+        c("tl256 packed one long", { 0: new Uint8Array(257) }, RangeError, packedLen("tl256", 256, 257)),
+        c("tl256 packed in the ungrouped size (rows 2 * 64)", { 0: new Uint8Array(128).fill(0x55) }, RangeError, packedLen("tl256", 256, 128)),
+        c("tl256 packed for cols 257 (two blocks a row)", { 2: 257, 4: new Int8Array(514) }, RangeError, packedLen("tl256", 512, 256)),
         c("i2s packed one short", { 0: new Uint8Array(63), 2: 128, 3: "i2s", 4: new Int8Array(256) }, RangeError, packedLen("i2s", 64, 63)),
         c("hf packed in i2s size", { 0: new Uint8Array(1), 1: 4, 3: "hf", 4: new Int8Array(12) }, RangeError, packedLen("hf", 3, 1)),
         c("out one short", { 4: new Int8Array(5) }, RangeError, msg(fn, "out", lengthIs(6, "rows * cols"), "length 5")),
         c("out padded like tl256", { 4: new Int8Array(512) }, RangeError, msg(fn, "out", lengthIs(6, "rows * cols"), "length 512")),
         c("hf out one long", { 0: new Uint8Array(3), 1: 4, 3: "hf", 4: new Int8Array(13) }, RangeError, msg(fn, "out", lengthIs(12, "rows * cols"), "length 13")),
         // Code 3 is no ternary weight: the message names the weight (flat index).
-        bad("tl256 code 3 for weight 0", { 0: code3(128, 0, 0) }, 0),
-        bad("tl256 code 3 for weight 5 (row 1, col 2)", { 0: code3(128, 64 + 2, 0) }, 5),
-        bad("tl256 byte 0xff", { 0: new Uint8Array(128).fill(0x55).fill(0xff, 1, 2) }, 1),
+        bad("tl256 code 3 for weight 0", { 0: code3(256, 0, 0) }, 0),
+        bad("tl256 code 3 for weight 5 (row 1, col 2)", { 0: code3(256, tl256Offset(256, 1, 0) + 2, 0) }, 5),
+        bad("tl256 byte 0xff", { 0: new Uint8Array(256).fill(0x55).fill(0xff, 1, 2) }, 1),
+        // 2 x 257 (Kp 512): block 1 of row 1 follows block 1 of row 0 (byte 256 + 64), not block 0
+        // of row 1 (byte 128 + 64 before rows were grouped).
+        bad("tl256 code 3 for weight 513 (row 1, col 256: block 1)", { 0: code3(512, tl256Offset(512, 1, 1), 0), 2: 257, 4: new Int8Array(514) }, 513),
+        bad("tl256 code 3 for weight 257 + 130 (row 1, col 130: field 2)", { 0: code3(512, tl256Offset(512, 1, 0) + 2, 4), 2: 257, 4: new Int8Array(514) }, 387),
+        bad("tl256 code 3 for weight 4 * 3 + 1 (row 4: the second group)", { 0: code3(512, tl256Offset(256, 4, 0) + 1, 0), 1: 5, 4: new Int8Array(15) }, 13),
         bad("i2s code 3 for weight 0 (bits 6-7)", { 0: code3(64, 0, 6), 2: 128, 3: "i2s", 4: new Int8Array(256) }, 0),
         bad("i2s code 3 for weight 101 (byte 5, bits 0-1)", { 0: code3(64, 5, 0), 2: 128, 3: "i2s", 4: new Int8Array(256) }, 101),
         bad("i2s code 3 for weight 128 + 64 (row 1)", { 0: code3(64, 32, 2), 2: 128, 3: "i2s", 4: new Int8Array(256) }, 192),
@@ -1145,8 +1189,8 @@ const TABLE: Record<string, Binding> = {
         {
           label: "out over the same memory as packed",
           call: () => {
-            const b = new ArrayBuffer(128);
-            return raw[fn](new Uint8Array(b).fill(0x55), 2, 3, "tl256", new Int8Array(b, 122, 6));
+            const b = new ArrayBuffer(256);
+            return raw[fn](new Uint8Array(b).fill(0x55), 2, 3, "tl256", new Int8Array(b, 250, 6));
           },
           error: RangeError,
           message: msg(fn, "out", OVERLAP("packed"), "an overlapping view"),
@@ -1160,13 +1204,28 @@ const TABLE: Record<string, Binding> = {
     },
     valid: () => {
       const out = new Int8Array(3).fill(9);
-      addon().unpackTernary(Uint8Array.from({ length: 64 }, (_, j) => (j === 0 ? 0x56 : j === 1 ? 0x54 : 0x55)), 1, 3, "tl256", out);
+      addon().unpackTernary(Uint8Array.from({ length: 256 }, (_, j) => (j === 0 ? 0x56 : j === 1 ? 0x54 : 0x55)), 1, 3, "tl256", out);
       assert.deepEqual(Array.from(out), [1, -1, 0]);
-      // Padding fields of tl256 rows are not weights: code 3 there is not read.
-      const padded = new Uint8Array(64).fill(0xff);
+      // Padding fields of tl256 rows, and the padding rows 1-3 of the group, are not weights: code
+      // 3 there is not read.
+      const padded = new Uint8Array(256).fill(0xff);
       padded.fill(0x55, 0, 3);
       addon().unpackTernary(padded, 1, 3, "tl256", out);
       assert.deepEqual(Array.from(out), [0, 0, 0]);
+      // 2 x 257: weights by the grouped rule; byte 192 (row 1, block 1 before rows were grouped)
+      // is now block 0 of padding row 3, so code 3 there is not read.
+      const g = new Uint8Array(512).fill(0x55);
+      g[tl256Offset(512, 1, 1)] = 0x56; // row 1, col 256 = +1
+      g[tl256Offset(512, 1, 0) + 5] = 0x45; // row 1, col 128 + 5 = -1 (field 2)
+      g[tl256Offset(512, 0, 1)] = 0x54; // row 0, col 256 = -1
+      g[192] = 0xff;
+      const gw = new Int8Array(514).fill(9);
+      addon().unpackTernary(g, 2, 257, "tl256", gw);
+      const gwant = new Int8Array(514);
+      gwant[257 + 256] = 1;
+      gwant[257 + 133] = -1;
+      gwant[256] = -1;
+      assert.deepEqual(gw, gwant);
       const hf = new Int8Array(8);
       addon().unpackTernary(Uint8Array.of(2 | (1 << 4) | (2 << 6), 1 | (2 << 2) | (2 << 6)), 4, 2, "hf", hf);
       assert.deepEqual(Array.from(hf), [1, 0, -1, 1, 0, -1, 1, 1]);
@@ -1212,7 +1271,7 @@ const TABLE: Record<string, Binding> = {
       { name: "cols", kind: "number", expected: "a number", valid: () => 3, range: [0, KMAX] },
       { name: "xScale", kind: "typed", expected: F32, valid: () => new Float32Array([1, 1]), wrongTyped: otherTyped(Float32Array, 2) },
       { name: "xSum", kind: "typed", expected: I32, valid: () => new Int32Array(2), wrongTyped: otherTyped(Int32Array, 2) },
-      { name: "w", kind: "typed", expected: U8, valid: () => new Uint8Array(192).fill(0x55), wrongTyped: otherTyped(Uint8Array, 192) },
+      { name: "w", kind: "typed", expected: U8, valid: () => new Uint8Array(256).fill(0x55), wrongTyped: otherTyped(Uint8Array, 256) },
       { name: "outFeatures", kind: "number", expected: "a number", valid: () => 3, range: [0, DIM] },
       { name: "wScale", kind: "typed", expected: F32, valid: () => new Float32Array([1]), wrongTyped: otherTyped(Float32Array, 1) },
       { name: "out", kind: "typed", expected: F32, valid: () => new Float32Array(6), wrongTyped: otherTyped(Float32Array, 6) },
@@ -1221,7 +1280,7 @@ const TABLE: Record<string, Binding> = {
       const fn = "ternaryMatmul";
       const c = caseWith(fn, mmArgs);
       const padded = "rows * cols padded to a multiple of 256";
-      const wLen = "outFeatures * padded cols / 4: tl256 layout";
+      const wLen = "outFeatures padded to a multiple of 4 * padded cols / 4: tl256 layout";
       const wsLen = (n: number): string => (n === 1 ? lengthIs(1, "outFeatures") : `of length 1 \\(one scale for all rows of w\\) or ${n} \\(outFeatures\\)`);
       const scale = (name: string, i: number, arr: Float32Array, v: number, got: string): Case => {
         arr[i] = v;
@@ -1234,7 +1293,7 @@ const TABLE: Record<string, Binding> = {
         c("rows = outFeatures = 2^31 (2^62 outputs)", { 1: DIM, 6: DIM }, RangeError, msg(fn, "outFeatures", esc(`at most ${2 ** 22} when rows is ${DIM} (rows * outFeatures at most 2^53)`), String(DIM))),
         c("rows = 2^31, cols = 2^22", { 1: DIM, 2: KMAX }, RangeError, msg(fn, "xq", lengthIs(TWO53, padded), "length 512")),
         c("outFeatures = 2^31, cols = 2^22", { 2: KMAX, 6: DIM, 0: new Int8Array(2 * 256) }, RangeError, msg(fn, "xq", lengthIs(2 * KMAX, padded), "length 512")),
-        c("outFeatures = 2^31", { 6: DIM }, RangeError, msg(fn, "w", lengthIs(DIM * 64, wLen), "length 192")),
+        c("outFeatures = 2^31", { 6: DIM }, RangeError, msg(fn, "w", lengthIs(DIM * 64, wLen), "length 256")),
         // Length mismatches, each argument.
         c("xq not padded (rows * cols)", { 0: new Int8Array(6) }, RangeError, msg(fn, "xq", lengthIs(512, padded), "length 6")),
         c("xq one long", { 0: new Int8Array(513) }, RangeError, msg(fn, "xq", lengthIs(512, padded), "length 513")),
@@ -1243,14 +1302,19 @@ const TABLE: Record<string, Binding> = {
         c("xScale of length 3", { 3: new Float32Array([1, 1, 1]) }, RangeError, msg(fn, "xScale", lengthIs(2, "rows"), "length 3")),
         c("xSum of length 0", { 4: new Int32Array(0) }, RangeError, msg(fn, "xSum", lengthIs(2, "rows"), "length 0")),
         c("xSum of length 3", { 4: new Int32Array(3) }, RangeError, msg(fn, "xSum", lengthIs(2, "rows"), "length 3")),
-        c("w unpadded (outFeatures * cols / 4)", { 5: new Uint8Array(3) }, RangeError, msg(fn, "w", lengthIs(192, wLen), "length 3")),
-        c("w unpacked (one byte a weight)", { 5: new Uint8Array(9) }, RangeError, msg(fn, "w", lengthIs(192, wLen), "length 9")),
-        c("w one long", { 5: new Uint8Array(193) }, RangeError, msg(fn, "w", lengthIs(192, wLen), "length 193")),
-        c("w for cols 257 is two blocks a row", { 0: new Int8Array(1024), 2: 257 }, RangeError, msg(fn, "w", lengthIs(384, wLen), "length 192")),
+        // w of 3 x 3: outFeatures padded to a group of 4, each one block of 64 bytes: 256 bytes.
+        c("w unpadded (outFeatures * cols / 4)", { 5: new Uint8Array(3) }, RangeError, msg(fn, "w", lengthIs(256, wLen), "length 3")),
+        c("w unpacked (one byte a weight)", { 5: new Uint8Array(9) }, RangeError, msg(fn, "w", lengthIs(256, wLen), "length 9")),
+        c("w one long", { 5: new Uint8Array(257) }, RangeError, msg(fn, "w", lengthIs(256, wLen), "length 257")),
+        c("w one short", { 5: new Uint8Array(255) }, RangeError, msg(fn, "w", lengthIs(256, wLen), "length 255")),
+        c("w for cols 257 is two blocks a row", { 0: new Int8Array(1024), 2: 257 }, RangeError, msg(fn, "w", lengthIs(512, wLen), "length 256")),
+        // The size before rows were grouped (outFeatures * Kp / 4) is refused: outFeatures is padded to a multiple of 4.
+        c("w in the ungrouped size (outFeatures 3 * 64)", { 5: new Uint8Array(192).fill(0x55) }, RangeError, msg(fn, "w", lengthIs(256, wLen), "length 192")),
+        c("w in the ungrouped size (outFeatures 5, cols 300: 5 * 128)", { 0: new Int8Array(1024), 2: 300, 5: new Uint8Array(640).fill(0x55), 6: 5, 8: new Float32Array(10) }, RangeError, msg(fn, "w", lengthIs(1024, wLen), "length 640")),
         c("wScale of length 2 (neither 1 nor outFeatures)", { 7: new Float32Array([1, 1]) }, RangeError, msg(fn, "wScale", wsLen(3), "length 2")),
         c("wScale of length 4", { 7: new Float32Array(4).fill(1) }, RangeError, msg(fn, "wScale", wsLen(3), "length 4")),
         c("wScale of length 0", { 7: new Float32Array(0) }, RangeError, msg(fn, "wScale", wsLen(3), "length 0")),
-        c("wScale of length 2, outFeatures 1", { 5: new Uint8Array(64).fill(0x55), 6: 1, 7: new Float32Array([1, 1]), 8: new Float32Array(2) }, RangeError, msg(fn, "wScale", wsLen(1), "length 2")),
+        c("wScale of length 2, outFeatures 1", { 5: new Uint8Array(256).fill(0x55), 6: 1, 7: new Float32Array([1, 1]), 8: new Float32Array(2) }, RangeError, msg(fn, "wScale", wsLen(1), "length 2")),
         c("wScale of length rows (2), not outFeatures", { 6: 3, 7: new Float32Array([1, 1]) }, RangeError, msg(fn, "wScale", wsLen(3), "length 2")),
         c("out one short", { 8: new Float32Array(5) }, RangeError, msg(fn, "out", lengthIs(6, "rows * outFeatures"), "length 5")),
         c("out one long", { 8: new Float32Array(7) }, RangeError, msg(fn, "out", lengthIs(6, "rows * outFeatures"), "length 7")),
@@ -1282,7 +1346,7 @@ const TABLE: Record<string, Binding> = {
             ["xq", (b: ArrayBuffer) => ({ 0: new Int8Array(b, 0, 512), 8: new Float32Array(b, 0, 6) })],
             ["xScale", (b: ArrayBuffer) => ({ 3: new Float32Array(b, 16, 2), 8: new Float32Array(b, 0, 6) })],
             ["xSum", (b: ArrayBuffer) => ({ 4: new Int32Array(b, 20, 2), 8: new Float32Array(b, 0, 6) })],
-            ["w", (b: ArrayBuffer) => ({ 5: new Uint8Array(b, 0, 192).fill(0x55), 8: new Float32Array(b, 188, 6) })],
+            ["w", (b: ArrayBuffer) => ({ 5: new Uint8Array(b, 0, 256).fill(0x55), 8: new Float32Array(b, 252, 6) })],
             ["wScale", (b: ArrayBuffer) => ({ 7: new Float32Array(b, 0, 1).fill(1), 8: new Float32Array(b, 0, 6) })],
           ] as [string, (b: ArrayBuffer) => Record<number, unknown>][]
         ).map(([name, views]) => ({
@@ -1311,7 +1375,7 @@ const TABLE: Record<string, Binding> = {
       const xs = new Float32Array(1);
       const xsum = new Int32Array(1);
       addon().quantizeActivations(new Float32Array([0.5, -1, 0.25]), 1, 3, q, xs, xsum);
-      const w1 = new Uint8Array(64);
+      const w1 = new Uint8Array(256);
       addon().packTernary(new Int8Array([1, -1, 0]), 1, 3, "tl256", w1);
       const o1 = new Float32Array(1);
       addon().ternaryMatmul(q, 1, 3, xs, xsum, w1, 1, Float32Array.of(2), o1);
@@ -1328,7 +1392,8 @@ const TABLE: Record<string, Binding> = {
         const xSum = new Int32Array(m);
         addon().quantizeActivations(x, m, k, xq, xScale, xSum);
         const w = ternaryWeights(n * k, n + k);
-        const packed = new Uint8Array(n * (kp / 4));
+        const packed = new Uint8Array(Math.ceil(n / 4) * 4 * (kp / 4));
+        assert.equal(packed.length, packedBytes("tl256", n, k));
         addon().packTernary(w, n, k, "tl256", packed);
         for (const wScale of [Float32Array.of(0.75), Float32Array.from({ length: n }, (_, j) => 0.5 + j / 8)]) {
           const out = new Float32Array(m * n).fill(NaN);
@@ -1346,7 +1411,7 @@ const TABLE: Record<string, Binding> = {
         }
       }
       // Empty products are no-ops.
-      addon().ternaryMatmul(new Int8Array(0), 0, 3, new Float32Array(0), new Int32Array(0), new Uint8Array(64), 1, Float32Array.of(1), new Float32Array(0));
+      addon().ternaryMatmul(new Int8Array(0), 0, 3, new Float32Array(0), new Int32Array(0), new Uint8Array(256), 1, Float32Array.of(1), new Float32Array(0));
       addon().ternaryMatmul(new Int8Array(256), 1, 3, Float32Array.of(1), new Int32Array(1), new Uint8Array(0), 0, new Float32Array(0), new Float32Array(0));
     },
   },

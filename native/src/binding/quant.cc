@@ -190,7 +190,8 @@ Napi::Value TernaryMatmul(const Napi::CallbackInfo& info) {
     expect_length(args, "xq", xq, static_cast<uint64_t>(m) * kp, "rows * cols padded to a multiple of 256");
     expect_length(args, "xScale", xs, static_cast<uint64_t>(m), "rows");
     expect_length(args, "xSum", sums, static_cast<uint64_t>(m), "rows");
-    expect_length(args, "w", w, static_cast<uint64_t>(n) * (kp / 4), "outFeatures * padded cols / 4: tl256 layout");
+    expect_length(args, "w", w, static_cast<uint64_t>(ternary_padded_n(n)) * (kp / 4),
+                  "outFeatures padded to a multiple of 4 * padded cols / 4: tl256 layout");
     if (ws.length != 1 && ws.length != static_cast<size_t>(n)) {
       args.range_error("wScale",
                        n == 1 ? std::string("of length 1 (outFeatures)")

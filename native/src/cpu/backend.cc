@@ -112,7 +112,6 @@ class CpuBackend final : public Backend {
                       const uint8_t* w, size_t n, const float* w_scale, bool per_row_scale, float* out) override {
     std::lock_guard<std::mutex> lock(matmul_mutex_);
     const TernaryKernels& kt = ternary_family().active();
-    const size_t ldw = kp / 4;
     // Output rows are split in whole GEMM tiles so every thread unpacks full tiles.
     const size_t tiles = (n + kTernaryTileRows - 1) / kTernaryTileRows;
     const size_t threads = static_cast<size_t>(num_threads());
@@ -121,8 +120,8 @@ class CpuBackend final : public Backend {
     parallel_for_indexed(tiles, 1, [&](size_t tb, size_t te, int slot) {
       const size_t n0 = tb * kTernaryTileRows, n1 = std::min(n, te * kTernaryTileRows);
       uint8_t* scratch = nullptr;
-      if (m >= 4) scratch = scratch_for(static_cast<size_t>(slot), ternary_scratch_bytes(kp));
-      kt.dot_codes(xq, kp, m, w, ldw, kp, n0, n1, dots.data(), n, scratch);
+      if (m >= 4) scratch = scratch_for(static_cast<size_t>(slot), ternary_scratch_bytes(kp, m));
+      kt.dot_codes(xq, kp, m, w, kp, n0, n1, dots.data(), n, scratch);
       for (size_t i = 0; i < m; ++i) {
         for (size_t j = n0; j < n1; ++j) {
           const int32_t dot = dots[i * n + j] - x_sum[i];

@@ -8,7 +8,7 @@ namespace bitnet {
 
 size_t packed_ternary_bytes(TernaryLayout layout, size_t n, size_t k) {
   switch (layout) {
-    case TernaryLayout::Tl256: return n * (ternary_padded_k(k) / 4);
+    case TernaryLayout::Tl256: return ternary_padded_n(n) * (ternary_padded_k(k) / 4);
     case TernaryLayout::I2s: return n * k / 4;
     case TernaryLayout::Hf: return n / 4 * k;
   }
@@ -23,8 +23,8 @@ constexpr size_t kNone = std::numeric_limits<size_t>::max();
 inline void locate(TernaryLayout layout, size_t n, size_t k, size_t row, size_t col, size_t* byte, int* shift) {
   switch (layout) {
     case TernaryLayout::Tl256: {
-      const size_t block = col / 256, within = col % 256;
-      *byte = row * (ternary_padded_k(k) / 4) + block * 64 + within % 64;
+      const size_t within = col % 256;
+      *byte = tl256_offset(ternary_padded_k(k), row, col / 256) + within % 64;
       *shift = static_cast<int>(2 * (within / 64));
       return;
     }

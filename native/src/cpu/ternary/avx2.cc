@@ -21,8 +21,9 @@ inline int32_t hsum(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
-// One activation row against two weight rows; each 64-byte block is two 32-byte halves.
-void gemv_rows2(const int8_t* x, const uint8_t* w, size_t ldw, size_t blocks, int32_t* out) {
+// One activation row against two rows of a group (`g` points at the first one's blocks, which
+// are 256 bytes apart); each 64-byte block is two 32-byte halves.
+void gemv_rows2(const int8_t* x, const uint8_t* g, size_t blocks, int32_t* out) {
   const __m256i m0 = _mm256_set1_epi8(0x03), m1 = _mm256_set1_epi8(0x0c);
   const __m256i m2 = _mm256_set1_epi8(0x30), m3 = _mm256_set1_epi8(static_cast<char>(0xc0));
   __m256i a[2][4];
@@ -36,7 +37,8 @@ void gemv_rows2(const int8_t* x, const uint8_t* w, size_t ldw, size_t blocks, in
       const __m256i x2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 128));
       const __m256i x3 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 192));
       for (int r = 0; r < 2; ++r) {
-        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + r * ldw + b * kTernaryBlockBytes + 32 * h));
+        const __m256i v = _mm256_loadu_si256(
+            reinterpret_cast<const __m256i*>(g + b * 4 * kTernaryBlockBytes + r * kTernaryBlockBytes + 32 * h));
         a[r][0] = _mm256_add_epi32(a[r][0], dot_u8s8(_mm256_and_si256(v, m0), x0));
         a[r][1] = _mm256_add_epi32(a[r][1], dot_u8s8(_mm256_and_si256(v, m1), x1));
         a[r][2] = _mm256_add_epi32(a[r][2], dot_u8s8(_mm256_and_si256(v, m2), x2));
@@ -51,11 +53,11 @@ void gemv_rows2(const int8_t* x, const uint8_t* w, size_t ldw, size_t blocks, in
   }
 }
 
-void unpack_codes(const uint8_t* w, size_t blocks, uint8_t* codes) {
+void unpack_codes(const uint8_t* row, size_t blocks, uint8_t* codes) {
   const __m256i m = _mm256_set1_epi8(0x03);
   for (size_t b = 0; b < blocks; ++b) {
     for (int h = 0; h < 2; ++h) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + b * kTernaryBlockBytes + 32 * h));
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * 4 * kTernaryBlockBytes + 32 * h));
       uint8_t* c = codes + b * kTernaryBlock + 32 * h;
       for (int f = 0; f < 4; ++f) {
         __m256i field = _mm256_and_si256(_mm256_srli_epi16(v, 2 * f), m);
@@ -92,13 +94,13 @@ void micro_2x4(const uint8_t* codes, size_t kp, const int8_t* x, size_t ldx, int
     for (int j = 0; j < 2; ++j) out[i][j] = hsum(acc[i][j]);
 }
 
-void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t ldw, size_t kp, size_t n0, size_t n1,
+void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1,
                int32_t* out, size_t ldo, uint8_t* codes) {
   const size_t blocks = kp / kTernaryBlock;
   if (m >= 4) {
     for (size_t nt = n0; nt < n1; nt += kTernaryTileRows) {
       const size_t rows = std::min(kTernaryTileRows, n1 - nt);
-      for (size_t r = 0; r < rows; ++r) unpack_codes(w + (nt + r) * ldw, blocks, codes + r * kp);
+      for (size_t r = 0; r < rows; ++r) unpack_codes(w + tl256_offset(kp, nt + r, 0), blocks, codes + r * kp);
       size_t i = 0;
       for (; i + 4 <= m; i += 4) {
         size_t r = 0;
@@ -118,18 +120,12 @@ void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t l
   }
   for (size_t i = 0; i < m; ++i) {
     const int8_t* xr = x + i * ldx;
-    size_t n = n0;
-    for (; n + 2 <= n1; n += 2) {
+    // Rows come in pairs within a group; a last odd row computes its (zero) padding partner.
+    for (size_t n = n0; n < n1; n += 2) {
       int32_t r2[2];
-      gemv_rows2(xr, w + n * ldw, ldw, blocks, r2);
+      gemv_rows2(xr, w + tl256_offset(kp, n, 0), blocks, r2);
       out[i * ldo + n] = r2[0];
-      out[i * ldo + n + 1] = r2[1];
-    }
-    if (n < n1) {
-      // A lone last row: pair it with itself rather than keep a second GEMV loop.
-      int32_t r2[2];
-      gemv_rows2(xr, w + n * ldw, 0, blocks, r2);
-      out[i * ldo + n] = r2[0];
+      if (n + 1 < n1) out[i * ldo + n + 1] = r2[1];
     }
   }
 }

@@ -1,11 +1,15 @@
 // Kernel family "ternary": int8 activations x packed ternary weights -> exact int32 dots.
 //
 // Weight layout "tl256" (the kernels' internal layout, repacked once at load): each row of K
-// weights is padded to Kp = ceil(K / 256) * 256 with zeros and stored as Kp / 4 bytes. A block
-// of 256 weights takes 64 bytes; byte j of a block holds weights j, j+64, j+128, j+192 at bit
-// offsets 0, 2, 4, 6; the 2-bit code is w + 1 (0 = -1, 1 = 0, 2 = +1). Field k of a byte then
-// pairs with the contiguous activation slice [64k, 64k+64) of the block, so SIMD variants need
-// only a mask (no shuffles) to line codes up with activations.
+// weights is padded to Kp = ceil(K / 256) * 256 with zeros. A block of 256 weights takes 64
+// bytes; byte j of a block holds weights j, j+64, j+128, j+192 at bit offsets 0, 2, 4, 6; the
+// 2-bit code is w + 1 (0 = -1, 1 = 0, 2 = +1). Field k of a byte then pairs with the contiguous
+// activation slice [64k, 64k+64) of the block, so SIMD variants need only a mask (no shuffles)
+// to line codes up with activations.
+// Rows are stored in groups of four (N padded to a multiple of 4 with zero rows): for each
+// block b, the group holds the block of its rows 0, 1, 2, 3 back to back (256 bytes). A GEMV
+// over four rows then reads one sequential stream, which the hardware prefetcher follows from
+// DRAM; rows interleaved 640 bytes apart were too short a stream for it.
 //
 // Activations: int8 rows of Kp bytes (zero padded). The kernels compute dot(code, x); the
 // caller subtracts sum(x) to get dot(w, x) (code = w + 1). All arithmetic is exact int32, so
@@ -22,17 +26,26 @@ constexpr size_t kTernaryBlock = 256;  // weights per packed block
 constexpr size_t kTernaryBlockBytes = 64;
 
 inline size_t ternary_padded_k(size_t k) { return (k + kTernaryBlock - 1) / kTernaryBlock * kTernaryBlock; }
+inline size_t ternary_padded_n(size_t n) { return (n + 3) / 4 * 4; }
+// Byte offset of block `block` of row `row` in a tl256 matrix with padded row length kp.
+inline size_t tl256_offset(size_t kp, size_t row, size_t block) {
+  return (row / 4) * kp + block * kTernaryBlockBytes * 4 + (row % 4) * kTernaryBlockBytes;
+}
 
 // Rows of weights a GEMM variant unpacks at once; the caller provides
-// ternary_scratch_bytes(kp) bytes of 64-byte aligned scratch per thread.
+// ternary_scratch_bytes(kp, m) bytes of 64-byte aligned scratch per thread: unpacked codes of a
+// tile of rows, and the activations rearranged for broadcast GEMM micro-kernels.
 constexpr size_t kTernaryTileRows = 16;
-inline size_t ternary_scratch_bytes(size_t kp) { return kTernaryTileRows * kp; }
+constexpr size_t kTernaryGemmRowsM = 32;
+inline size_t ternary_scratch_bytes(size_t kp, size_t m) {
+  return kTernaryTileRows * kp + (m + kTernaryGemmRowsM - 1) / kTernaryGemmRowsM * kTernaryGemmRowsM * kp;
+}
 
 struct TernaryKernels {
-  // out[m * ldo + n] = sum_k code(w[n, k]) * x[m, k] for m in [0, M), n in [n0, n1).
-  // x: M rows of kp int8 (stride ldx bytes); w: rows of kp/4 bytes (stride ldw bytes).
-  void (*dot_codes)(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t ldw, size_t kp, size_t n0,
-                    size_t n1, int32_t* out, size_t ldo, uint8_t* scratch);
+  // out[m * ldo + n] = sum_k code(w[n, k]) * x[m, k] for m in [0, M), n in [n0, n1); n0 is a
+  // multiple of 4. x: M rows of kp int8 (stride ldx bytes); w: a tl256 matrix.
+  void (*dot_codes)(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1,
+                    int32_t* out, size_t ldo, uint8_t* scratch);
 };
 
 extern const TernaryKernels kTernaryScalar;
