@@ -31,13 +31,9 @@ size_t quantize_rows(const float* x, size_t ldx, size_t k, size_t kp, size_t r0,
     m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
     float amax = _mm_cvtss_f32(m4);
     bool finite = _mm256_movemask_ps(nonfinite) == 0;
-    for (; j < k; ++j) {
-      const float a = std::fabs(xr[j]);
-      finite = finite && a <= std::numeric_limits<float>::max();
-      amax = a > amax ? a : amax;
-    }
+    finite = absmax_tail(xr, j, k, &amax) && finite;
     if (!finite && bad == std::numeric_limits<size_t>::max()) bad = r;
-    const float s = 127.0f / (amax > kActivationEps ? amax : kActivationEps);
+    const float s = activation_scale(amax);
     const __m256 vs = _mm256_set1_ps(s);
     const __m256 lo = _mm256_set1_ps(-128.0f), hi = _mm256_set1_ps(127.0f);
     __m256i vsum = _mm256_setzero_si256();
@@ -54,13 +50,8 @@ size_t quantize_rows(const float* x, size_t ldx, size_t k, size_t kp, size_t r0,
     s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
     s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
     int32_t total = _mm_cvtsi128_si32(s4);
-    for (; j < k; ++j) {
-      float v = std::nearbyint(xr[j] * s);
-      v = v < -128.0f ? -128.0f : (v > 127.0f ? 127.0f : v);
-      qr[j] = static_cast<int8_t>(v);
-      total += qr[j];
-    }
-    if (kp > k) std::memset(qr + k, 0, kp - k);  // memset on a null row (cols = 0) is UB even for 0 bytes
+    total += quantize_tail(xr, s, j, k, qr);
+    pad_row(qr, k, kp);
     scale[r] = s;
     sum[r] = total;
   }

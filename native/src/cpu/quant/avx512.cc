@@ -29,13 +29,9 @@ size_t quantize_rows(const float* x, size_t ldx, size_t k, size_t kp, size_t r0,
     }
     float amax = _mm512_reduce_max_ps(vmax);
     bool finite = nonfinite == 0;
-    for (; j < k; ++j) {
-      const float a = std::fabs(xr[j]);
-      finite = finite && a <= std::numeric_limits<float>::max();
-      amax = a > amax ? a : amax;
-    }
+    finite = absmax_tail(xr, j, k, &amax) && finite;
     if (!finite && bad == std::numeric_limits<size_t>::max()) bad = r;
-    const float s = 127.0f / (amax > kActivationEps ? amax : kActivationEps);
+    const float s = activation_scale(amax);
     const __m512 vs = _mm512_set1_ps(s);
     const __m512 lo = _mm512_set1_ps(-128.0f), hi = _mm512_set1_ps(127.0f);
     __m512i vsum = _mm512_setzero_si512();
@@ -48,13 +44,8 @@ size_t quantize_rows(const float* x, size_t ldx, size_t k, size_t kp, size_t r0,
       _mm_storeu_si128(reinterpret_cast<__m128i*>(qr + j), _mm512_cvtsepi32_epi8(iv));
     }
     int32_t total = _mm512_reduce_add_epi32(vsum);
-    for (; j < k; ++j) {
-      float v = std::nearbyint(xr[j] * s);
-      v = v < -128.0f ? -128.0f : (v > 127.0f ? 127.0f : v);
-      qr[j] = static_cast<int8_t>(v);
-      total += qr[j];
-    }
-    if (kp > k) std::memset(qr + k, 0, kp - k);  // memset on a null row (cols = 0) is UB even for 0 bytes
+    total += quantize_tail(xr, s, j, k, qr);
+    pad_row(qr, k, kp);
     scale[r] = s;
     sum[r] = total;
   }

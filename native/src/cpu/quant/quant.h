@@ -2,7 +2,10 @@
 // in float32: s = 127 / max(max|x|, 1e-5); q = clamp(round_half_even(x * s), -128, 127).
 #pragma once
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 
 #include "core/registry.h"
 
@@ -23,6 +26,39 @@ extern const QuantKernels kQuantAvx512;
 const KernelFamily<QuantKernels>& quant_family();
 
 constexpr float kActivationEps = 1e-5f;
+
+// Scalar pieces every variant shares (the reference is built from them, SIMD variants use them
+// for their tails), so the rounding rules live in one place.
+inline float activation_scale(float amax) { return 127.0f / (amax > kActivationEps ? amax : kActivationEps); }
+
+// Folds |x[j..k)| into *amax; returns false if any of them is NaN or infinite.
+inline bool absmax_tail(const float* x, size_t j, size_t k, float* amax) {
+  bool finite = true;
+  for (; j < k; ++j) {
+    const float a = std::fabs(x[j]);
+    finite = finite && a <= std::numeric_limits<float>::max();
+    *amax = a > *amax ? a : *amax;
+  }
+  return finite;
+}
+
+// q[j..k) = clamp(round_half_even(x * s), -128, 127) (nearbyint: the default rounding mode is
+// to nearest even, like torch.round); returns their sum.
+inline int32_t quantize_tail(const float* x, float s, size_t j, size_t k, int8_t* q) {
+  int32_t total = 0;
+  for (; j < k; ++j) {
+    float v = std::nearbyint(x[j] * s);
+    v = v < -128.0f ? -128.0f : (v > 127.0f ? 127.0f : v);
+    q[j] = static_cast<int8_t>(v);
+    total += q[j];
+  }
+  return total;
+}
+
+// Zero padding of a row from k to kp (a null row when cols = 0 must not reach memset).
+inline void pad_row(int8_t* q, size_t k, size_t kp) {
+  if (kp > k) std::memset(q + k, 0, kp - k);
+}
 
 }  // namespace bitnet
 

@@ -14,25 +14,10 @@ size_t quantize_rows(const float* x, size_t ldx, size_t k, size_t kp, size_t r0,
     const float* xr = x + r * ldx;
     int8_t* qr = q + r * ldq;
     float amax = 0.0f;
-    bool finite = true;
-    for (size_t j = 0; j < k; ++j) {
-      const float a = std::fabs(xr[j]);
-      finite = finite && a <= std::numeric_limits<float>::max();
-      amax = a > amax ? a : amax;
-    }
-    if (!finite && bad == std::numeric_limits<size_t>::max()) bad = r;
-    const float s = 127.0f / (amax > kActivationEps ? amax : kActivationEps);
-    int32_t total = 0;
-    for (size_t j = 0; j < k; ++j) {
-      // nearbyint rounds half to even in the default rounding mode, like torch.round.
-      float v = std::nearbyint(xr[j] * s);
-      v = v < -128.0f ? -128.0f : (v > 127.0f ? 127.0f : v);
-      qr[j] = static_cast<int8_t>(v);
-      total += qr[j];
-    }
-    if (kp > k) std::memset(qr + k, 0, kp - k);  // memset on a null row (cols = 0) is UB even for 0 bytes
-    scale[r] = s;
-    sum[r] = total;
+    if (!absmax_tail(xr, 0, k, &amax) && bad == std::numeric_limits<size_t>::max()) bad = r;
+    scale[r] = activation_scale(amax);
+    sum[r] = quantize_tail(xr, scale[r], 0, k, qr);
+    pad_row(qr, k, kp);
   }
   return bad;
 }
@@ -60,10 +45,8 @@ double abs_sum(const float* x, size_t len) {
   return total;
 }
 
-bool quantize_span(const float* w, size_t len, int8_t* codes, float* scale) {
-  bool finite = true;
-  for (size_t i = 0; i < len; ++i) finite = finite && std::fabs(w[i]) <= std::numeric_limits<float>::max();
-  if (!finite) return false;
+// The caller has checked that every value is finite.
+void quantize_span(const float* w, size_t len, int8_t* codes, float* scale) {
   float s = len == 0 ? kWeightEps : static_cast<float>(abs_sum(w, len) / static_cast<double>(len));
   s = s > kWeightEps ? s : kWeightEps;
   for (size_t i = 0; i < len; ++i) {
@@ -71,7 +54,6 @@ bool quantize_span(const float* w, size_t len, int8_t* codes, float* scale) {
     codes[i] = static_cast<int8_t>(v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v));
   }
   *scale = s;
-  return true;
 }
 
 size_t first_nonfinite(const float* w, size_t len) {
