@@ -42,24 +42,50 @@ export interface QuantizedActivations {
 /**
  * Quantizes activations per token (row): s = 127 / max(max|x|, 1e-5), q = clamp(round(x * s),
  * -128, 127). x is [M, K] float32 (a 1-d x is one row). NaN or infinity is a RangeError.
+ * `opts.into` reuses the buffers of an earlier result of the same shape (a decode loop
+ * quantizes every layer's input each token; reusing saves the allocations) and returns it.
  */
-export function quantizeActivationsInt8(x: Tensor<"f32">): QuantizedActivations {
+export function quantizeActivationsInt8(x: Tensor<"f32">, opts?: { into?: QuantizedActivations }): QuantizedActivations {
   const fn = "quantizeActivationsInt8";
   if (x instanceof Tensor && x.ndim === 1) {
     const row = x.reshape([1, x.shape[0]]);
     try {
-      return quantizeActivationsInt8(row);
+      return quantizeActivationsInt8(row, opts);
     } finally {
       row.dispose();
     }
   }
   checkTensor(x, fn, "x", "f32", 2);
   const [m, k] = x.shape;
-  const xc = x.contiguous();
+  const xc = x.isContiguous() ? x : x.contiguous();
   const kp = paddedCols(k);
-  const padded = Tensor.empty([m, kp], "i8");
-  const scales = Tensor.empty([m], "f32");
-  const sums = Tensor.empty([m], "i32");
+  const into = opts?.into;
+  if (into !== undefined) {
+    try {
+      if (into === null || typeof into !== "object" || !(into.padded instanceof Tensor) || into.padded.disposed) {
+        throw new TypeError(`${fn}: into must be a live QuantizedActivations, received ${describe(into)}`);
+      }
+      if (into.values.shape[0] !== m || into.values.shape[1] !== k) {
+        throw new RangeError(`${fn}: into holds [${into.values.shape.join(", ")}] activations, x is [${m}, ${k}]`);
+      }
+      runKernel("quantizeActivations", 3 * m * k, 4 * m * k + m * kp + 8 * m, `M=${m} K=${k}`, () =>
+        addon().quantizeActivations(xc.data(), m, k, into.padded.data(), into.scales.data(), into.sums.data()),
+      );
+      return into;
+    } catch (e) {
+      throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^quantizeActivations:/, `${fn}:`) }) : e;
+    } finally {
+      if (xc !== x) xc.dispose();
+    }
+  }
+  // One allocation holds the rows, the scales and the sums (per-token quantization runs once a
+  // layer per token in decode, so each allocation saved is visible).
+  const scalesAt = Math.ceil((m * kp) / 64) * 64;
+  const block = Tensor.empty([scalesAt + 8 * m], "u8", false, fn);
+  const padded = new Tensor(block.storage, "i8", [m, kp], undefined, block.offset);
+  const scales = new Tensor(block.storage, "f32", [m], undefined, scalesAt / 4);
+  const sums = new Tensor(block.storage, "i32", [m], undefined, scalesAt / 4 + m);
+  block.dispose();
   try {
     runKernel("quantizeActivations", 3 * m * k, 4 * m * k + m * kp + 8 * m, `M=${m} K=${k}`, () =>
       addon().quantizeActivations(xc.data(), m, k, padded.data(), scales.data(), sums.data()),
@@ -70,7 +96,7 @@ export function quantizeActivationsInt8(x: Tensor<"f32">): QuantizedActivations 
     sums.dispose();
     throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^quantizeActivations:/, `${fn}:`) }) : e;
   } finally {
-    xc.dispose();
+    if (xc !== x) xc.dispose();
   }
   const values = padded.slice(1, 0, k);
   return {
@@ -244,12 +270,12 @@ export function unpackTernary(p: PackedTernary): Tensor<"i8"> {
  * y[m, n] = (dot * wScale[n]) / xScale[m] in float32. Either pass QuantizedActivations and the
  * packed weights (whose scale is used), or the four parts explicitly.
  */
-export function ternaryMatmul(x: QuantizedActivations, w: PackedTernary): Tensor<"f32">;
+export function ternaryMatmul(x: QuantizedActivations, w: PackedTernary, opts?: { out?: Tensor<"f32"> }): Tensor<"f32">;
 export function ternaryMatmul(xq: Tensor<"i8">, xScale: Tensor<"f32">, w: PackedTernary, wScale?: number | Tensor<"f32">): Tensor<"f32">;
 export function ternaryMatmul(
   a: QuantizedActivations | Tensor<"i8">,
   b: PackedTernary | Tensor<"f32">,
-  c?: PackedTernary,
+  c?: PackedTernary | { out?: Tensor<"f32"> },
   d?: number | Tensor<"f32">,
 ): Tensor<"f32"> {
   const fn = "ternaryMatmul";
@@ -258,6 +284,7 @@ export function ternaryMatmul(
     checkTensor(a, fn, "xq", "i8", 2);
     checkTensor(b, fn, "xScale", "f32", 1);
     if (!(c instanceof PackedTernary)) throw new TypeError(`${fn}: wPacked must be a PackedTernary, received ${describe(c)}`);
+    const wp = c;
     const [m, k] = a.shape;
     if (b.shape[0] !== m) throw new RangeError(`${fn}: xScale must have shape [${m}] (one per row of xq), received [${b.shape.join(", ")}]`);
     const kp = paddedCols(k);
@@ -281,7 +308,7 @@ export function ternaryMatmul(
       src.dispose();
       const values = padded.slice(1, 0, k);
       const q: QuantizedActivations = { values, padded, scales, sums, dispose() {} };
-      const out = matmulPacked(q, k, c, d, fn);
+      const out = matmulPacked(q, k, wp, d, fn, undefined);
       values.dispose();
       return out;
     } finally {
@@ -294,10 +321,20 @@ export function ternaryMatmul(
   if (a === null || typeof a !== "object" || !(a.padded instanceof Tensor)) {
     throw new TypeError(`${fn}: x must be QuantizedActivations (from quantizeActivationsInt8) or an i8 Tensor, received ${describe(a)}`);
   }
-  return matmulPacked(a, a.values.shape[1], b, undefined, fn);
+  if (c !== undefined && (c === null || typeof c !== "object" || c instanceof PackedTernary)) {
+    throw new TypeError(`${fn}: options must be an object like { out }, received ${describe(c)}`);
+  }
+  return matmulPacked(a, a.values.shape[1], b, undefined, fn, (c as { out?: Tensor<"f32"> } | undefined)?.out);
 }
 
-function matmulPacked(x: QuantizedActivations, k: number, w: PackedTernary, wScale: number | Tensor<"f32"> | undefined, fn: string): Tensor<"f32"> {
+function matmulPacked(
+  x: QuantizedActivations,
+  k: number,
+  w: PackedTernary,
+  wScale: number | Tensor<"f32"> | undefined,
+  fn: string,
+  into: Tensor<"f32"> | undefined,
+): Tensor<"f32"> {
   const [n, wk] = w.shape;
   if (wk !== k) throw new RangeError(`${fn}: the weights have ${wk} input features (shape [${n}, ${wk}]) but the activations have ${k}`);
   const m = x.padded.shape[0];
@@ -314,14 +351,22 @@ function matmulPacked(x: QuantizedActivations, k: number, w: PackedTernary, wSca
     }
     ownScale = true;
   }
-  const out = Tensor.empty([m, n], "f32");
+  if (into !== undefined) {
+    if (!(into instanceof Tensor) || into.disposed || into.dtype !== "f32" || !into.isContiguous()) {
+      throw new TypeError(`${fn}: out must be a live contiguous f32 Tensor, received ${describe(into)}`);
+    }
+    if (into.ndim !== 2 || into.shape[0] !== m || into.shape[1] !== n) {
+      throw new RangeError(`${fn}: out must have shape [${m}, ${n}], received [${into.shape.join(", ")}]`);
+    }
+  }
+  const out = into ?? Tensor.empty([m, n], "f32");
   const kp = paddedCols(k);
   try {
     runKernel("ternaryMatmul", 2 * m * n * k, packed.data.numel + m * kp + 4 * m * n, `M=${m} N=${n} K=${k}`, () =>
       addon().ternaryMatmul(x.padded.data(), m, k, x.scales.data(), x.sums.data(), packed.data.data(), n, scale.data(), out.data()),
     );
   } catch (e) {
-    out.dispose();
+    if (out !== into) out.dispose();
     throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^ternaryMatmul:/, `${fn}:`) }) : e;
   } finally {
     if (ownScale) scale.dispose();

@@ -324,3 +324,37 @@ test("the profiler records every kernel call with ops and bytes; Chrome trace an
   [x, w, result, y2].forEach((z) => z.dispose());
   p.dispose();
 });
+
+test("buffer reuse: quantizeActivationsInt8 { into } and ternaryMatmul { out } give the same numbers", () => {
+  const before = memoryStats().liveTensors;
+  const w = randomTernary(40, 300, 8);
+  const p = packTernary(w, { scale: 0.25 });
+  const x1 = randn([3, 300], { seed: 1 });
+  const x2 = randn([3, 300], { seed: 2 });
+  const q = quantizeActivationsInt8(x1);
+  const out = ternaryMatmul(q, p);
+  const fresh2 = quantizeActivationsInt8(x2);
+  const expected2 = ternaryMatmul(fresh2, p);
+  const reused = quantizeActivationsInt8(x2, { into: q });
+  assert.equal(reused, q, "into is returned");
+  assert.deepEqual(q.padded.data(), fresh2.padded.data());
+  assert.deepEqual(q.scales.data(), fresh2.scales.data());
+  assert.deepEqual(q.sums.data(), fresh2.sums.data());
+  assert.equal(ternaryMatmul(q, p, { out }), out, "out is returned");
+  assert.deepEqual(out.data(), expected2.data());
+  // Mismatched or dead buffers are refused before anything is written.
+  const other = randn([2, 300], { seed: 3 });
+  assert.throws(() => quantizeActivationsInt8(other, { into: q }), /^RangeError: quantizeActivationsInt8: into holds \[3, 300\] activations, x is \[2, 300\]$/);
+  assert.throws(() => quantizeActivationsInt8(x1, { into: {} as never }), /^TypeError: quantizeActivationsInt8: into must be a live QuantizedActivations/);
+  const wrongOut = zerosF32([3, 39]);
+  assert.throws(() => ternaryMatmul(q, p, { out: wrongOut }), /^RangeError: ternaryMatmul: out must have shape \[3, 40\], received \[3, 39\]$/);
+  assert.throws(() => ternaryMatmul(q, p, 5 as never), /^TypeError: ternaryMatmul: options must be an object/);
+  assert.deepEqual(out.data(), expected2.data(), "a refused call leaves out untouched");
+  [w, x1, x2, out, expected2, other, wrongOut].forEach((t) => t.dispose());
+  [q, fresh2, p].forEach((t) => t.dispose());
+  assert.equal(memoryStats().liveTensors, before);
+});
+
+function zerosF32(shape: number[]): Tensor<"f32"> {
+  return randn(shape, { seed: 0 });
+}
