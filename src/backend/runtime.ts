@@ -44,5 +44,11 @@ export function getIsa(): string {
  * "metal" where it is not built throws an Error saying so.
  */
 export function resolveDevice(device: Device): "cpu" | "metal" {
-  return addon().selectDevice(device) as "cpu" | "metal";
+  try {
+    return addon().selectDevice(device) as "cpu" | "metal";
+  } catch (e) {
+    // Name the function the user called, not the binding behind it.
+    if (e instanceof Error) e.message = e.message.replace(/^selectDevice:/, "resolveDevice:");
+    throw e;
+  }
 }

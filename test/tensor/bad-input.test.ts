@@ -494,7 +494,7 @@ function runtimeCases(): TCase[] {
     cases.push({ label: `setIsa('${unsupported}') (unsupported here)`, call: () => ANY(setIsa)(unsupported), error: RangeError, message: new RegExp(`^setIsa: argument 'isa' must be an ISA this CPU and build support .*received '${unsupported}'$`) });
   }
   for (const [v, error, got] of [["gpu", RangeError, "'gpu'"], ["CPU", RangeError, "'CPU'"], [1, TypeError, "number 1"], [undefined, TypeError, "undefined"]] as const) {
-    cases.push({ label: `resolveDevice(${got})`, call: () => ANY(resolveDevice)(v), error, message: new RegExp(`^selectDevice: argument 'device' must be (one of 'cpu', 'metal', 'auto'|a string), received ${esc(got)}$`) });
+    cases.push({ label: `resolveDevice(${got})`, call: () => ANY(resolveDevice)(v), error, message: new RegExp(`^resolveDevice: argument 'device' must be (one of 'cpu', 'metal', 'auto'|a string), received ${esc(got)}$`) });
   }
   if (!backendInfo().devices.metal) {
     cases.push({ label: "resolveDevice('metal') (not built)", call: () => resolveDevice("metal"), error: Error, message: /device 'metal' is not available: .*use device 'cpu' or 'auto'$/ });
