@@ -147,4 +147,3 @@ export function run(): void {
   console.log(`results: ${writeResults("kernels", { readBandwidth: bw, matmul: rows, profilerOff: overhead })}`);
 }
 
-export type { Tensor };

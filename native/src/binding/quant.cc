@@ -129,21 +129,36 @@ void check_layout_shape(const Args& args, const std::string& layout, int64_t row
   if (layout == "hf" && rows % 4 != 0) args.range_error("rows", "a multiple of 4 for layout 'hf'", std::to_string(rows));
 }
 
+// rows, cols and layout of packTernary / unpackTernary (arguments 1 to 3), validated in order.
+struct TernaryShape {
+  int64_t rows, cols;
+  std::string layout;
+  int code;
+  uint64_t packed_bytes;
+};
+
+TernaryShape ternary_shape(const Args& args) {
+  TernaryShape t;
+  t.rows = args.integer(1, "rows", 0, kMaxDim);
+  t.cols = args.integer(2, "cols", 0, kMaxDim);
+  check_elements(args, t.rows, t.cols, "rows", "cols");
+  t.layout = args.choice(3, "layout", {"tl256", "i2s", "hf"});
+  check_layout_shape(args, t.layout, t.rows, t.cols);
+  t.code = layout_code(t.layout);
+  t.packed_bytes = packed_ternary_bytes(static_cast<TernaryLayout>(t.code), t.rows, t.cols);
+  return t;
+}
+
 Napi::Value PackTernary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args args(info, "packTernary(w, rows, cols, layout, out)", 5);
-    const int64_t rows = args.integer(1, "rows", 0, kMaxDim);
-    const int64_t cols = args.integer(2, "cols", 0, kMaxDim);
-    check_elements(args, rows, cols, "rows", "cols");
-    const std::string layout = args.choice(3, "layout", {"tl256", "i2s", "hf"});
-    check_layout_shape(args, layout, rows, cols);
+    const TernaryShape t = ternary_shape(args);
     TypedView w = args.typed(0, "w", {napi_int8_array});
     TypedView out = args.typed(4, "out", {napi_uint8_array});
-    expect_length(args, "w", w, static_cast<uint64_t>(rows * cols), "rows * cols");
-    const int l = layout_code(layout);
-    expect_length(args, "out", out, packed_ternary_bytes(static_cast<TernaryLayout>(l), rows, cols), "packed size for layout " + layout);
+    expect_length(args, "w", w, static_cast<uint64_t>(t.rows * t.cols), "rows * cols");
+    expect_length(args, "out", out, t.packed_bytes, "packed size for layout " + t.layout);
     expect_disjoint(args, "out", out, "w", w);
-    const size_t bad = cpu_backend().pack_ternary(l, reinterpret_cast<const int8_t*>(w.data), rows, cols, out.data);
+    const size_t bad = cpu_backend().pack_ternary(t.code, reinterpret_cast<const int8_t*>(w.data), t.rows, t.cols, out.data);
     if (bad != kNone) {
       args.range_error("w", "values in {-1, 0, 1}", "w[" + std::to_string(bad) + "] = " +
                                                       std::to_string(reinterpret_cast<const int8_t*>(w.data)[bad]));
@@ -155,18 +170,13 @@ Napi::Value PackTernary(const Napi::CallbackInfo& info) {
 Napi::Value UnpackTernary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args args(info, "unpackTernary(packed, rows, cols, layout, out)", 5);
-    const int64_t rows = args.integer(1, "rows", 0, kMaxDim);
-    const int64_t cols = args.integer(2, "cols", 0, kMaxDim);
-    check_elements(args, rows, cols, "rows", "cols");
-    const std::string layout = args.choice(3, "layout", {"tl256", "i2s", "hf"});
-    check_layout_shape(args, layout, rows, cols);
+    const TernaryShape t = ternary_shape(args);
     TypedView packed = args.typed(0, "packed", {napi_uint8_array});
     TypedView out = args.typed(4, "out", {napi_int8_array});
-    const int l = layout_code(layout);
-    expect_length(args, "packed", packed, packed_ternary_bytes(static_cast<TernaryLayout>(l), rows, cols), "packed size for layout " + layout);
-    expect_length(args, "out", out, static_cast<uint64_t>(rows * cols), "rows * cols");
+    expect_length(args, "packed", packed, t.packed_bytes, "packed size for layout " + t.layout);
+    expect_length(args, "out", out, static_cast<uint64_t>(t.rows * t.cols), "rows * cols");
     expect_disjoint(args, "out", out, "packed", packed);
-    const size_t bad = cpu_backend().unpack_ternary(l, packed.data, rows, cols, reinterpret_cast<int8_t*>(out.data));
+    const size_t bad = cpu_backend().unpack_ternary(t.code, packed.data, t.rows, t.cols, reinterpret_cast<int8_t*>(out.data));
     if (bad != kNone) args.range_error("packed", "2-bit codes 0, 1 or 2", "code 3 for weight " + std::to_string(bad));
     return info.Env().Undefined();
   });

@@ -44,43 +44,43 @@ inline void locate(TernaryLayout layout, size_t n, size_t k, size_t row, size_t 
   }
 }
 
-// Rows handed to pack/unpack are weight rows for tl256/i2s and packed rows for hf.
-size_t pack(TernaryLayout layout, const int8_t* w, size_t n, size_t k, size_t r0, size_t r1, uint8_t* out) {
+// Calls fn(flat index, byte, shift) for every weight of rows [r0, r1): weight rows for tl256 and
+// i2s, packed rows (each covering four weight rows) for hf. Stops at the first fn returning
+// false and returns that flat index, or kNone.
+template <class F>
+size_t for_each_weight(TernaryLayout layout, size_t n, size_t k, size_t r0, size_t r1, F&& fn) {
   const size_t quarter = n / 4;
+  const size_t groups = layout == TernaryLayout::Hf ? 4 : 1;
   for (size_t pr = r0; pr < r1; ++pr) {
-    const size_t groups = layout == TernaryLayout::Hf ? 4 : 1;
     for (size_t g = 0; g < groups; ++g) {
       const size_t row = layout == TernaryLayout::Hf ? pr + g * quarter : pr;
       for (size_t c = 0; c < k; ++c) {
-        const int8_t v = w[row * k + c];
-        if (v < -1 || v > 1) return row * k + c;
         size_t byte = 0;
         int shift = 0;
         locate(layout, n, k, row, c, &byte, &shift);
-        out[byte] = static_cast<uint8_t>((out[byte] & ~(3u << shift)) | (static_cast<unsigned>(v + 1) << shift));
+        if (!fn(row * k + c, byte, shift)) return row * k + c;
       }
     }
   }
   return kNone;
 }
 
+size_t pack(TernaryLayout layout, const int8_t* w, size_t n, size_t k, size_t r0, size_t r1, uint8_t* out) {
+  return for_each_weight(layout, n, k, r0, r1, [&](size_t i, size_t byte, int shift) {
+    const int8_t v = w[i];
+    if (v < -1 || v > 1) return false;
+    out[byte] = static_cast<uint8_t>((out[byte] & ~(3u << shift)) | (static_cast<unsigned>(v + 1) << shift));
+    return true;
+  });
+}
+
 size_t unpack(TernaryLayout layout, const uint8_t* packed, size_t n, size_t k, size_t r0, size_t r1, int8_t* w) {
-  const size_t quarter = n / 4;
-  for (size_t pr = r0; pr < r1; ++pr) {
-    const size_t groups = layout == TernaryLayout::Hf ? 4 : 1;
-    for (size_t g = 0; g < groups; ++g) {
-      const size_t row = layout == TernaryLayout::Hf ? pr + g * quarter : pr;
-      for (size_t c = 0; c < k; ++c) {
-        size_t byte = 0;
-        int shift = 0;
-        locate(layout, n, k, row, c, &byte, &shift);
-        const unsigned code = (packed[byte] >> shift) & 3u;
-        if (code == 3) return row * k + c;
-        w[row * k + c] = static_cast<int8_t>(static_cast<int>(code) - 1);
-      }
-    }
-  }
-  return kNone;
+  return for_each_weight(layout, n, k, r0, r1, [&](size_t i, size_t byte, int shift) {
+    const unsigned code = (packed[byte] >> shift) & 3u;
+    if (code == 3) return false;
+    w[i] = static_cast<int8_t>(static_cast<int>(code) - 1);
+    return true;
+  });
 }
 
 }  // namespace

@@ -20,12 +20,7 @@ uint64_t read(const uint8_t* data, size_t bytes) {
   uint64_t w[4];
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(w), a);
   uint64_t r = w[0] ^ w[1] ^ w[2] ^ w[3];
-  for (; i + 8 <= bytes; i += 8) {
-    uint64_t v;
-    std::memcpy(&v, data + i, 8);
-    r ^= v;
-  }
-  return r;
+  return r ^ xor_words(data, i, bytes);
 }
 
 }  // namespace

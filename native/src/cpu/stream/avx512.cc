@@ -21,12 +21,7 @@ uint64_t read(const uint8_t* data, size_t bytes) {
   _mm512_storeu_si512(w, a);
   uint64_t r = 0;
   for (uint64_t v : w) r ^= v;
-  for (; i + 8 <= bytes; i += 8) {
-    uint64_t v;
-    std::memcpy(&v, data + i, 8);
-    r ^= v;
-  }
-  return r;
+  return r ^ xor_words(data, i, bytes);
 }
 
 }  // namespace

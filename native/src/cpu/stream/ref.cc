@@ -13,12 +13,7 @@ uint64_t read(const uint8_t* data, size_t bytes) {
     std::memcpy(w, data + i, 32);
     for (int j = 0; j < 4; ++j) acc[j] ^= w[j];
   }
-  for (; i + 8 <= bytes; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, data + i, 8);
-    acc[0] ^= w;
-  }
-  return acc[0] ^ acc[1] ^ acc[2] ^ acc[3];
+  return acc[0] ^ acc[1] ^ acc[2] ^ acc[3] ^ xor_words(data, i, bytes);
 }
 
 }  // namespace
