@@ -49,8 +49,11 @@ export function addKernelSink(sink: KernelSink, variant: (family: string) => str
   };
 }
 
-/** Calls a native kernel, recording it when a profile is active. */
-export function runKernel<T>(kernel: string, ops: number, bytes: number, shape: string, call: () => T): T {
+/**
+ * Calls a native kernel, recording it when a profile is active. `shape` may be a function so the
+ * description is only built while recording.
+ */
+export function runKernel<T>(kernel: string, ops: number, bytes: number, shape: string | (() => string), call: () => T): T {
   if (sinks.length === 0) return call();
   const t0 = performance.now();
   const result = call();
@@ -63,7 +66,7 @@ export function runKernel<T>(kernel: string, ops: number, bytes: number, shape: 
     durationUs: (t1 - t0) * 1000,
     ops,
     bytes,
-    shape,
+    shape: typeof shape === "function" ? shape() : shape,
   };
   for (const s of sinks) s(record);
   return result;

@@ -68,7 +68,7 @@ export function quantizeActivationsInt8(x: Tensor<"f32">, opts?: { into?: Quanti
       if (into.values.shape[0] !== m || into.values.shape[1] !== k) {
         throw new RangeError(`${fn}: into holds [${into.values.shape.join(", ")}] activations, x is [${m}, ${k}]`);
       }
-      runKernel("quantizeActivations", 3 * m * k, 4 * m * k + m * kp + 8 * m, `M=${m} K=${k}`, () =>
+      runKernel("quantizeActivations", 3 * m * k, 4 * m * k + m * kp + 8 * m, () => `M=${m} K=${k}`, () =>
         addon().quantizeActivations(xc.data(), m, k, into.padded.data(), into.scales.data(), into.sums.data()),
       );
       return into;
@@ -87,7 +87,7 @@ export function quantizeActivationsInt8(x: Tensor<"f32">, opts?: { into?: Quanti
   const sums = new Tensor(block.storage, "i32", [m], undefined, scalesAt / 4 + m);
   block.dispose();
   try {
-    runKernel("quantizeActivations", 3 * m * k, 4 * m * k + m * kp + 8 * m, `M=${m} K=${k}`, () =>
+    runKernel("quantizeActivations", 3 * m * k, 4 * m * k + m * kp + 8 * m, () => `M=${m} K=${k}`, () =>
       addon().quantizeActivations(xc.data(), m, k, padded.data(), scales.data(), sums.data()),
     );
   } catch (e) {
@@ -362,7 +362,7 @@ function matmulPacked(
   const out = into ?? Tensor.empty([m, n], "f32");
   const kp = paddedCols(k);
   try {
-    runKernel("ternaryMatmul", 2 * m * n * k, packed.data.numel + m * kp + 4 * m * n, `M=${m} N=${n} K=${k}`, () =>
+    runKernel("ternaryMatmul", 2 * m * n * k, packed.data.numel + m * kp + 4 * m * n, () => `M=${m} N=${n} K=${k}`, () =>
       addon().ternaryMatmul(x.padded.data(), m, k, x.scales.data(), x.sums.data(), packed.data.data(), n, scale.data(), out.data()),
     );
   } catch (e) {

@@ -31,6 +31,9 @@ export class Tensor<D extends DType = DType> {
   readonly device: "cpu" = "cpu";
   #storage: Storage;
   #disposed = false;
+  // The typed-array view data() returns, made once: kernels call data() on every argument of
+  // every call, and a decode step makes hundreds of calls.
+  #data: DataArray<D> | undefined;
 
   /**
    * Internal: use the creation functions (zeros, fromArray, ...). Takes a new reference to
@@ -112,6 +115,7 @@ export class Tensor<D extends DType = DType> {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.#data = undefined;
     registry.unregister(this);
     countTensor(-1);
     this.#storage.release(false);
@@ -143,17 +147,20 @@ export class Tensor<D extends DType = DType> {
 
   /**
    * A zero-copy typed-array view of the elements (contiguous tensors only; f16/bf16 as raw
-   * 16-bit patterns, ternary2 as packed bytes). Writing to it writes the tensor.
+   * 16-bit patterns, ternary2 as packed bytes). Writing to it writes the tensor. Every call
+   * returns the same view object.
    */
   data(): DataArray<D> {
     const s = this.live("data");
+    if (this.#data !== undefined) return this.#data;
     if (!this.isContiguous()) {
       throw new TypeError(`Tensor.data: the tensor is not contiguous (strides ${formatShape(this.strides)}); call contiguous() first`);
     }
     const info = dtypeInfo(this.dtype);
     const itemBytes = info.array.BYTES_PER_ELEMENT;
     const byteOffset = s.byteOffset + (this.dtype === "ternary2" ? this.offset / 4 : this.offset * itemBytes);
-    return new info.array(s.buffer, byteOffset, storageLength(this.dtype, this.numel)) as DataArray<D>;
+    this.#data = new info.array(s.buffer, byteOffset, storageLength(this.dtype, this.numel)) as DataArray<D>;
+    return this.#data;
   }
 
   /** A new view with the same storage (internal helper for views). */

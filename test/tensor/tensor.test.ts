@@ -248,6 +248,9 @@ test("dispose frees storage at once; views keep their base alive; use after disp
   const t = zeros([1024, 256]); // 1 MiB
   const view = t.slice(0, 0, 10);
   const data = t.data();
+  assert.equal(t.data(), data, "data() hands out one view per tensor");
+  assert.notEqual(view.data(), data, "a view has its own typed array");
+  assert.equal(view.data().length, 10 * 256);
   assert.equal(memoryStats().liveBytes - before.liveBytes, 1 << 20);
   t.dispose();
   t.dispose(); // idempotent

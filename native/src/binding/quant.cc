@@ -25,7 +25,7 @@ constexpr int64_t kMaxDim = int64_t(1) << 31;
 constexpr int64_t kMaxK = int64_t(1) << 22;
 constexpr int64_t kMaxElements = int64_t(1) << 53;
 
-void expect_length(const Args& args, const char* name, const TypedView& v, uint64_t expected, const std::string& why) {
+void expect_length(const Args& args, const char* name, const TypedView& v, uint64_t expected, const char* why) {
   if (v.length != expected) {
     args.range_error(name, "of length " + std::to_string(expected) + " (" + why + ")", "length " + std::to_string(v.length));
   }
@@ -156,7 +156,7 @@ Napi::Value PackTernary(const Napi::CallbackInfo& info) {
     TypedView w = args.typed(0, "w", {napi_int8_array});
     TypedView out = args.typed(4, "out", {napi_uint8_array});
     expect_length(args, "w", w, static_cast<uint64_t>(t.rows * t.cols), "rows * cols");
-    expect_length(args, "out", out, t.packed_bytes, "packed size for layout " + t.layout);
+    expect_length(args, "out", out, t.packed_bytes, ("packed size for layout " + t.layout).c_str());
     expect_disjoint(args, "out", out, "w", w);
     const size_t bad = cpu_backend().pack_ternary(t.code, reinterpret_cast<const int8_t*>(w.data), t.rows, t.cols, out.data);
     if (bad != kNone) {
@@ -173,7 +173,7 @@ Napi::Value UnpackTernary(const Napi::CallbackInfo& info) {
     const TernaryShape t = ternary_shape(args);
     TypedView packed = args.typed(0, "packed", {napi_uint8_array});
     TypedView out = args.typed(4, "out", {napi_int8_array});
-    expect_length(args, "packed", packed, t.packed_bytes, "packed size for layout " + t.layout);
+    expect_length(args, "packed", packed, t.packed_bytes, ("packed size for layout " + t.layout).c_str());
     expect_length(args, "out", out, static_cast<uint64_t>(t.rows * t.cols), "rows * cols");
     expect_disjoint(args, "out", out, "packed", packed);
     const size_t bad = cpu_backend().unpack_ternary(t.code, packed.data, t.rows, t.cols, reinterpret_cast<int8_t*>(out.data));

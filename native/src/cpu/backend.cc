@@ -14,10 +14,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <new>
 
 namespace bitnet {
@@ -32,6 +33,26 @@ constexpr size_t kNone = std::numeric_limits<size_t>::max();
 struct FreeDeleter {
   void operator()(uint8_t* p) const { std::free(p); }
 };
+
+// out[j] = (float(dot[j] - xsum) * wscale) / xscale for j in [n0, n1), in place over the int32
+// dots. The division (not a multiply by 1 / xscale) is the reference formula, kept bit-exact.
+void scale_dots(float* row, size_t n0, size_t n1, int32_t xsum, float xscale, const float* wscale, bool per_row) {
+  int32_t* dots = reinterpret_cast<int32_t*>(row);
+  if (per_row) {
+    for (size_t j = n0; j < n1; ++j) {
+      int32_t d;
+      std::memcpy(&d, dots + j, 4);
+      row[j] = (static_cast<float>(d - xsum) * wscale[j]) / xscale;
+    }
+  } else {
+    const float ws = wscale[0];
+    for (size_t j = n0; j < n1; ++j) {
+      int32_t d;
+      std::memcpy(&d, dots + j, 4);
+      row[j] = (static_cast<float>(d - xsum) * ws) / xscale;
+    }
+  }
+}
 
 class CpuBackend final : public Backend {
  public:
@@ -116,18 +137,16 @@ class CpuBackend final : public Backend {
     const size_t tiles = (n + kTernaryTileRows - 1) / kTernaryTileRows;
     const size_t threads = static_cast<size_t>(num_threads());
     if (scratch_.size() < threads) scratch_.resize(threads);
-    std::vector<int32_t> dots(m * n);
+    // The kernels write exact int32 dots into `out` itself (same size as the floats), and each
+    // thread then scales its own columns in place: no staging buffer, and the scaling loop is
+    // a plain int->float loop the compiler vectorises.
+    int32_t* dots = reinterpret_cast<int32_t*>(out);
     parallel_for_indexed(tiles, 1, [&](size_t tb, size_t te, int slot) {
       const size_t n0 = tb * kTernaryTileRows, n1 = std::min(n, te * kTernaryTileRows);
       uint8_t* scratch = nullptr;
       if (m >= 4) scratch = scratch_for(static_cast<size_t>(slot), ternary_scratch_bytes(kp, m));
-      kt.dot_codes(xq, kp, m, w, kp, n0, n1, dots.data(), n, scratch);
-      for (size_t i = 0; i < m; ++i) {
-        for (size_t j = n0; j < n1; ++j) {
-          const int32_t dot = dots[i * n + j] - x_sum[i];
-          out[i * n + j] = (static_cast<float>(dot) * w_scale[per_row_scale ? j : 0]) / x_scale[i];
-        }
-      }
+      kt.dot_codes(xq, kp, m, w, kp, n0, n1, dots, n, scratch);
+      for (size_t i = 0; i < m; ++i) scale_dots(out + i * n, n0, n1, x_sum[i], x_scale[i], w_scale, per_row_scale);
     });
   }
 
