@@ -8,3 +8,4 @@ export { backendInfo, setNumThreads, getNumThreads, setIsa, getIsa, resolveDevic
 export * from "./arrow";
 export * from "./quant";
 export * from "./profile";
+export * from "./autograd";

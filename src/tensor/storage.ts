@@ -118,6 +118,11 @@ export class Storage {
     return this.freed;
   }
 
+  /** Tensors holding this storage. */
+  get references(): number {
+    return this.refs;
+  }
+
   /**
    * Whether the memory is gone while still referenced: caller memory ("foreign") whose
    * ArrayBuffer was detached (transferred away) or shrunk (a resizable ArrayBuffer) below the

@@ -18,6 +18,34 @@ const registry = new FinalizationRegistry<Storage>((storage) => {
 /** Nested arrays of numbers, as produced by `toArray()`. */
 export type NestedArray = number | NestedArray[];
 
+/**
+ * A node of the autograd tape (src/autograd): the op that produced a tensor, its inputs, and
+ * how to turn the gradient of the output into gradients of the inputs.
+ */
+export interface GradNode {
+  /** Op name, for error messages and printing. */
+  readonly op: string;
+  /** The op's tensor inputs, in the order `backward` returns their gradients. */
+  readonly inputs: readonly Tensor[];
+  /** Gradients of the inputs (null where an input needs none) from the output's gradient. */
+  backward(gradOutput: Tensor<"f32">): (Tensor<"f32"> | null)[];
+}
+
+/** What src/autograd installs so Tensor methods can take part in the tape without importing it. */
+export interface AutogradHooks {
+  /** Records a one-input op (a view or copy) whose input requires grad. */
+  recordUnary(op: string, input: Tensor, output: Tensor, backward: (g: Tensor<"f32">) => Tensor<"f32">): void;
+  /** Runs reverse-mode differentiation from `root`. */
+  backward(root: Tensor, gradient?: Tensor<"f32">, opts?: { retainGraph?: boolean }): void;
+}
+
+let autograd: AutogradHooks | null = null;
+
+/** Internal: called once by src/autograd. */
+export function installAutogradHooks(hooks: AutogradHooks): void {
+  autograd = hooks;
+}
+
 export class Tensor<D extends DType = DType> {
   /** Element type. */
   readonly dtype: D;
@@ -29,6 +57,15 @@ export class Tensor<D extends DType = DType> {
   readonly offset: number;
   /** Where the data lives. */
   readonly device: "cpu" = "cpu";
+  /**
+   * Whether gradients flow to this tensor: set on parameters with `requiresGrad_()`, and on the
+   * result of any op with such an input while gradients are enabled.
+   */
+  requiresGrad = false;
+  /** Gradient accumulated by `backward()` (leaf tensors that require grad). */
+  grad: Tensor<"f32"> | null = null;
+  /** The tape node that produced this tensor (null for leaves and outside autograd). */
+  gradNode: GradNode | null = null;
   #storage: Storage;
   #disposed = false;
   // The typed-array view data() returns, made once: kernels call data() on every argument of
@@ -122,6 +159,43 @@ export class Tensor<D extends DType = DType> {
   }
 
   /**
+   * Marks a leaf f32 tensor as a parameter whose gradient `backward()` accumulates in `grad`.
+   * Returns this tensor.
+   */
+  requiresGrad_(flag = true): this {
+    this.live("requiresGrad_");
+    if (flag && this.dtype !== "f32") throw new TypeError(`Tensor.requiresGrad_: only f32 tensors can require grad, this one is ${this.dtype}`);
+    if (this.gradNode !== null) {
+      throw new TypeError(`Tensor.requiresGrad_: only leaf tensors can be marked; this one is the result of '${this.gradNode.op}' (use detach() first)`);
+    }
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** A view of the same memory that is cut from the autograd tape (no gradient flows back). */
+  detach(): Tensor<D> {
+    this.live("detach");
+    return new Tensor(this.#storage, this.dtype, this.shape, this.strides, this.offset);
+  }
+
+  /**
+   * Back-propagates from this tensor: every leaf that requires grad gets d(this)/d(leaf) added to
+   * its `grad`. A scalar (one element) needs no `gradient`; otherwise pass d(loss)/d(this).
+   * The tape is released afterwards unless `retainGraph` is set.
+   */
+  backward(gradient?: Tensor<"f32">, opts?: { retainGraph?: boolean }): void {
+    this.live("backward");
+    if (autograd === null) throw new Error("Tensor.backward: autograd is not loaded (import it from 'bitnet-lab')");
+    autograd.backward(this, gradient, opts);
+  }
+
+  /** Records a view/copy of this tensor on the tape when it requires grad. */
+  private track<T extends Tensor>(op: string, out: T, backward: (g: Tensor<"f32">) => Tensor<"f32">): T {
+    if (this.requiresGrad && autograd !== null) autograd.recordUnary(op, this, out, backward);
+    return out;
+  }
+
+  /**
    * Throws if disposed or if the wrapped memory is gone; returns the storage. Every op calls
    * this before it reads the storage or allocates an output.
    */
@@ -181,8 +255,10 @@ export class Tensor<D extends DType = DType> {
   reshape(shape: readonly number[]): Tensor<D> {
     this.live("reshape");
     const target = this.inferShape(shape, "reshape");
-    if (this.isContiguous()) return this.makeView(target, contiguousStrides(target), this.offset);
-    return usingTemp(this.contiguous(), (c) => c.makeView(target, contiguousStrides(target), 0));
+    const out = this.isContiguous()
+      ? this.makeView(target, contiguousStrides(target), this.offset)
+      : usingTemp(this.contiguous(), (c) => c.makeView(target, contiguousStrides(target), 0));
+    return this.track("reshape", out, (g) => g.reshape(this.shape));
   }
 
   /** Like reshape, but always a view: throws if the tensor is not contiguous. */
@@ -190,7 +266,7 @@ export class Tensor<D extends DType = DType> {
     this.live("view");
     const target = this.inferShape(shape, "view");
     if (!this.isContiguous()) throw new TypeError("Tensor.view: the tensor is not contiguous; use reshape() or contiguous()");
-    return this.makeView(target, contiguousStrides(target), this.offset);
+    return this.track("view", this.makeView(target, contiguousStrides(target), this.offset), (g) => g.reshape(this.shape));
   }
 
   private inferShape(shape: readonly number[], fn: string): number[] {
@@ -242,7 +318,11 @@ export class Tensor<D extends DType = DType> {
       seen.add(n);
       return n;
     });
-    return this.makeView(norm.map((d) => this.shape[d]), norm.map((d) => this.strides[d]), this.offset);
+    const inverse: number[] = [];
+    norm.forEach((d, i) => (inverse[d] = i));
+    return this.track("permute", this.makeView(norm.map((d) => this.shape[d]), norm.map((d) => this.strides[d]), this.offset), (g) =>
+      g.permute(inverse),
+    );
   }
 
   /**
@@ -272,14 +352,26 @@ export class Tensor<D extends DType = DType> {
     const strides = this.strides.slice();
     shape[d] = len;
     strides[d] = this.strides[d] * step;
-    return this.makeView(shape, strides, this.offset + (len > 0 ? s * this.strides[d] : 0));
+    const out = this.makeView(shape, strides, this.offset + (len > 0 ? s * this.strides[d] : 0));
+    return this.track("slice", out, (g) => {
+      // The gradient of a slice: zeros with g copied into the sliced positions.
+      const full = Tensor.empty(this.shape, "f32", true, "Tensor.slice (backward)");
+      const region = full.slice(d, s, e, step);
+      try {
+        addon().stridedCopy(g.storageArray() as NativeTypedArray, g.offset, g.strides as number[], full.storageArray() as NativeTypedArray,
+          region.offset, region.strides as number[], g.shape as number[]);
+      } finally {
+        region.dispose();
+      }
+      return full;
+    });
   }
 
   /** A contiguous tensor with the same elements (a view when already contiguous). */
   contiguous(): Tensor<D> {
     this.live("contiguous");
-    if (this.isContiguous()) return this.makeView(this.shape, contiguousStrides(this.shape), this.offset);
-    return fillOutput(Tensor.empty(this.shape, this.dtype, false, "Tensor.contiguous"), (out) =>
+    if (this.isContiguous()) return this.track("contiguous", this.makeView(this.shape, contiguousStrides(this.shape), this.offset), (g) => g);
+    const out = fillOutput(Tensor.empty(this.shape, this.dtype, false, "Tensor.contiguous"), (out) =>
       addon().stridedCopy(
         this.storageArray() as NativeTypedArray,
         this.offset,
@@ -290,15 +382,17 @@ export class Tensor<D extends DType = DType> {
         this.shape as number[],
       ),
     );
+    return this.track("contiguous", out, (g) => g);
   }
 
   /** A contiguous copy that shares nothing with this tensor. */
   clone(): Tensor<D> {
     this.live("clone");
     if (!this.isContiguous()) return this.contiguous();
-    return fillOutput(Tensor.empty(this.shape, this.dtype, false, "Tensor.clone"), (out) => {
-      (out.data() as AnyDataArray).set(this.data() as never);
+    const out = fillOutput(Tensor.empty(this.shape, this.dtype, false, "Tensor.clone"), (o) => {
+      (o.data() as AnyDataArray).set(this.data() as never);
     });
+    return this.track("clone", out, (g) => g);
   }
 
   /**

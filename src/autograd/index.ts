@@ -1,0 +1,1 @@
+export { isGradEnabled, setGradEnabled, noGrad, record, zeroGrad } from "./tape";
