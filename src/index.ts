@@ -9,3 +9,6 @@ export * from "./arrow";
 export * from "./quant";
 export * from "./profile";
 export * from "./autograd";
+export * from "./ops";
+// The differentiable concat (ops) supersedes the tensor module's for f32 inputs.
+export { concat } from "./ops";

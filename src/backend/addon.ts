@@ -61,6 +61,21 @@ export interface NativeAddon {
     out: Float32Array,
   ): void;
   streamRead(data: Uint8Array): number;
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void;
   setNumThreads(threads: number): void;
   getNumThreads(): number;
   setIsa(isa: string): string;

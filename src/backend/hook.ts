@@ -26,6 +26,7 @@ export type KernelSink = (record: KernelRecord) => void;
 /** Kernel family of each recorded kernel, to report the variant it ran. */
 const FAMILY: Record<string, string> = {
   ternaryMatmul: "ternary",
+  sgemm: "gemm",
   quantizeActivations: "quant",
   quantizeWeights: "quant",
   packTernary: "pack",

@@ -267,8 +267,9 @@ export function unpackTernary(p: PackedTernary): Tensor<"i8"> {
 
 /**
  * y = x W^T for int8 activations and packed ternary weights: exact int32 dot products, then
- * y[m, n] = (dot * wScale[n]) / xScale[m] in float32. Either pass QuantizedActivations and the
- * packed weights (whose scale is used), or the four parts explicitly.
+ * y[m, n] = (dot * wScale[n]) / xScale[m] computed in float64 and rounded once to float32 (bit-exact
+ * with a float64 reference). Either pass QuantizedActivations and the packed weights (whose scale
+ * is used), or the four parts explicitly.
  */
 export function ternaryMatmul(x: QuantizedActivations, w: PackedTernary, opts?: { out?: Tensor<"f32"> }): Tensor<"f32">;
 export function ternaryMatmul(xq: Tensor<"i8">, xScale: Tensor<"f32">, w: PackedTernary, wScale?: number | Tensor<"f32">): Tensor<"f32">;

@@ -205,14 +205,14 @@ test("I2_S and Hugging Face layouts match their byte rules exactly", () => {
   w.dispose();
 });
 
-/** Exact reference: integer dots, then (float32(dot) * ws) / xs in float32. */
+/** Exact reference: integer dots, then (dot * ws) / xs in float64, rounded once to float32. */
 function refMatmul(xq: Int8Array, xs: Float32Array, codes: Int8Array, ws: number[], m: number, n: number, k: number): Float32Array {
   const out = new Float32Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let dot = 0;
       for (let t = 0; t < k; t++) dot += xq[i * k + t] * codes[j * k + t];
-      out[i * n + j] = f32(f32(f32(dot) * ws[ws.length === 1 ? 0 : j]) / xs[i]);
+      out[i * n + j] = f32((dot * ws[ws.length === 1 ? 0 : j]) / xs[i]);
     }
   }
   return out;

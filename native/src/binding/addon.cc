@@ -28,6 +28,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_ops(env, exports);
   register_runtime(env, exports);
   register_quant(env, exports);
+  register_linalg(env, exports);
   return exports;
 }
 

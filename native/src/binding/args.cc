@@ -212,6 +212,14 @@ bool Args::boolean(size_t i, const char* name) const {
   return v.As<Napi::Boolean>().Value();
 }
 
+double Args::finite(size_t i, const char* name) const {
+  Napi::Value v = info_[i];
+  if (!v.IsNumber()) type_error(name, "a number", v);
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) range_error(name, "a finite number", format_number(d));
+  return d;
+}
+
 int64_t Args::integer(size_t i, const char* name, int64_t lo, int64_t hi) const {
   Napi::Value v = info_[i];
   if (!v.IsNumber()) type_error(name, "a number", v);
@@ -285,6 +293,38 @@ Napi::ArrayBuffer Args::array_buffer(size_t i, const char* name) const {
   Napi::Value v = info_[i];
   if (!v.IsArrayBuffer()) type_error(name, "an ArrayBuffer", v);
   return v.As<Napi::ArrayBuffer>();
+}
+
+// Shared checks of typed-array arguments.
+
+namespace {
+constexpr int64_t kMaxElements = int64_t(1) << 53;
+}  // namespace
+
+void expect_length(const Args& args, const char* name, const TypedView& v, uint64_t expected, const char* why) {
+  if (v.length != expected) {
+    args.range_error(name, "of length " + std::to_string(expected) + " (" + why + ")", "length " + std::to_string(v.length));
+  }
+}
+
+void check_elements(const Args& args, int64_t rows, int64_t cols, const char* rows_name, const char* cols_name) {
+  if (rows > 0 && cols > kMaxElements / rows) {
+    args.range_error(cols_name,
+                     "at most " + std::to_string(kMaxElements / rows) + " when " + rows_name + " is " + std::to_string(rows) +
+                         " (" + rows_name + " * " + cols_name + " at most 2^53)",
+                     std::to_string(cols));
+  }
+}
+
+bool overlaps(const TypedView& a, const TypedView& b) {
+  const uintptr_t pa = reinterpret_cast<uintptr_t>(a.data), pb = reinterpret_cast<uintptr_t>(b.data);
+  const size_t na = a.length * a.elem_size, nb = b.length * b.elem_size;
+  return na > 0 && nb > 0 && pa < pb + nb && pb < pa + na;
+}
+
+void expect_disjoint(const Args& args, const char* name, const TypedView& v, const char* other_name,
+                     const TypedView& other) {
+  if (overlaps(v, other)) args.range_error(name, std::string("memory that does not overlap ") + other_name, "an overlapping view");
 }
 
 }  // namespace binding

@@ -48,6 +48,8 @@ class Args {
   // One of `choices`; RangeError listing them otherwise.
   std::string choice(size_t i, const char* name, std::initializer_list<const char*> choices) const;
   bool boolean(size_t i, const char* name) const;
+  // A finite number.
+  double finite(size_t i, const char* name) const;
   // A finite integer in [lo, hi].
   int64_t integer(size_t i, const char* name, int64_t lo, int64_t hi) const;
   // A typed array of one of the `allowed` types over an ArrayBuffer or SharedArrayBuffer that
@@ -74,6 +76,15 @@ std::string with_article(const std::string& noun);
 // below the binding can terminate the process.
 template <class F>
 Napi::Value guarded(const Napi::CallbackInfo& info, F&& body);
+
+// `v` must hold exactly `expected` elements; `why` says how that number comes about.
+void expect_length(const Args& args, const char* name, const TypedView& v, uint64_t expected, const char* why);
+// rows * cols (both already in range) must stay at most 2^53; the message names `cols_name`.
+void check_elements(const Args& args, int64_t rows, int64_t cols, const char* rows_name, const char* cols_name);
+// Whether two views share any byte.
+bool overlaps(const TypedView& a, const TypedView& b);
+// An output `name` must not share memory with `other` (an input or an earlier output).
+void expect_disjoint(const Args& args, const char* name, const TypedView& v, const char* other_name, const TypedView& other);
 
 }  // namespace binding
 }  // namespace bitnet

@@ -23,35 +23,6 @@ constexpr size_t kNone = std::numeric_limits<size_t>::max();
 // Bounds that keep every int32 accumulation exact and every index in range.
 constexpr int64_t kMaxDim = int64_t(1) << 31;
 constexpr int64_t kMaxK = int64_t(1) << 22;
-constexpr int64_t kMaxElements = int64_t(1) << 53;
-
-void expect_length(const Args& args, const char* name, const TypedView& v, uint64_t expected, const char* why) {
-  if (v.length != expected) {
-    args.range_error(name, "of length " + std::to_string(expected) + " (" + why + ")", "length " + std::to_string(v.length));
-  }
-}
-
-// rows * cols (both already in range) must stay at most 2^53; the message names the second one.
-void check_elements(const Args& args, int64_t rows, int64_t cols, const char* rows_name, const char* cols_name) {
-  if (rows > 0 && cols > kMaxElements / rows) {
-    args.range_error(cols_name,
-                     "at most " + std::to_string(kMaxElements / rows) + " when " + rows_name + " is " + std::to_string(rows) +
-                         " (" + rows_name + " * " + cols_name + " at most 2^53)",
-                     std::to_string(cols));
-  }
-}
-
-bool overlaps(const TypedView& a, const TypedView& b) {
-  const uintptr_t pa = reinterpret_cast<uintptr_t>(a.data), pb = reinterpret_cast<uintptr_t>(b.data);
-  const size_t na = a.length * a.elem_size, nb = b.length * b.elem_size;
-  return na > 0 && nb > 0 && pa < pb + nb && pb < pa + na;
-}
-
-// An output `name` must not share memory with `other` (an input or an earlier output).
-void expect_disjoint(const Args& args, const char* name, const TypedView& v, const char* other_name,
-                     const TypedView& other) {
-  if (overlaps(v, other)) args.range_error(name, std::string("memory that does not overlap ") + other_name, "an overlapping view");
-}
 
 void check_scales(const Args& args, const char* name, const TypedView& v) {
   const float* s = reinterpret_cast<const float*>(v.data);

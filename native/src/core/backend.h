@@ -41,10 +41,14 @@ class Backend {
   // first invalid flat index, or SIZE_MAX.
   virtual size_t pack_ternary(int layout, const int8_t* w, size_t n, size_t k, uint8_t* out) = 0;
   virtual size_t unpack_ternary(int layout, const uint8_t* packed, size_t n, size_t k, int8_t* w) = 0;
-  // out[m, n] = ((float)(dot(w[n], x[m])) * w_scale[n or 0]) / x_scale[m], exact int32 dots;
+  // out[m, n] = float((double(dot(w[n], x[m])) * w_scale[n or 0]) / x_scale[m]): exact int32 dots, scaled in float64;
   // x rows of kp int8 (padded), w in tl256 layout.
   virtual void ternary_matmul(const int8_t* xq, size_t m, size_t kp, const float* x_scale, const int32_t* x_sum,
                               const uint8_t* w, size_t n, const float* w_scale, bool per_row_scale, float* out) = 0;
+
+  // fp32 C = alpha * op(A) * op(B) + beta * C, row-major (see cpu/gemm/gemm.h).
+  virtual void sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha, const float* a, size_t lda,
+                     const float* b, size_t ldb, float beta, float* c, size_t ldc) = 0;
 
   // XOR checksum of bytes (a multiple of 8) read across the pool: the memory roofline.
   virtual uint64_t stream_read(const uint8_t* data, size_t bytes) = 0;

@@ -7,6 +7,7 @@
 #include "core/thread_pool.h"
 #include "cpu/convert/convert.h"
 #include "cpu/copy/copy.h"
+#include "cpu/gemm/gemm.h"
 #include "cpu/pack/pack.h"
 #include "cpu/quant/quant.h"
 #include "cpu/stream/stream.h"
@@ -33,26 +34,6 @@ constexpr size_t kNone = std::numeric_limits<size_t>::max();
 struct FreeDeleter {
   void operator()(uint8_t* p) const { std::free(p); }
 };
-
-// out[j] = (float(dot[j] - xsum) * wscale) / xscale for j in [n0, n1), in place over the int32
-// dots. The division (not a multiply by 1 / xscale) is the reference formula, kept bit-exact.
-void scale_dots(float* row, size_t n0, size_t n1, int32_t xsum, float xscale, const float* wscale, bool per_row) {
-  int32_t* dots = reinterpret_cast<int32_t*>(row);
-  if (per_row) {
-    for (size_t j = n0; j < n1; ++j) {
-      int32_t d;
-      std::memcpy(&d, dots + j, 4);
-      row[j] = (static_cast<float>(d - xsum) * wscale[j]) / xscale;
-    }
-  } else {
-    const float ws = wscale[0];
-    for (size_t j = n0; j < n1; ++j) {
-      int32_t d;
-      std::memcpy(&d, dots + j, 4);
-      row[j] = (static_cast<float>(d - xsum) * ws) / xscale;
-    }
-  }
-}
 
 class CpuBackend final : public Backend {
  public:
@@ -138,16 +119,21 @@ class CpuBackend final : public Backend {
     const size_t threads = static_cast<size_t>(num_threads());
     if (scratch_.size() < threads) scratch_.resize(threads);
     // The kernels write exact int32 dots into `out` itself (same size as the floats), and each
-    // thread then scales its own columns in place: no staging buffer, and the scaling loop is
-    // a plain int->float loop the compiler vectorises.
+    // thread then scales its own columns in place (the family's scale(): float64, vectorised
+    // where the ISA allows): no staging buffer.
     int32_t* dots = reinterpret_cast<int32_t*>(out);
     parallel_for_indexed(tiles, 1, [&](size_t tb, size_t te, int slot) {
       const size_t n0 = tb * kTernaryTileRows, n1 = std::min(n, te * kTernaryTileRows);
       uint8_t* scratch = nullptr;
       if (m >= 4) scratch = scratch_for(static_cast<size_t>(slot), ternary_scratch_bytes(kp, m));
       kt.dot_codes(xq, kp, m, w, kp, n0, n1, dots, n, scratch);
-      for (size_t i = 0; i < m; ++i) scale_dots(out + i * n, n0, n1, x_sum[i], x_scale[i], w_scale, per_row_scale);
+      for (size_t i = 0; i < m; ++i) kt.scale(out + i * n, n0, n1, x_sum[i], x_scale[i], w_scale, per_row_scale);
     });
+  }
+
+  void sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha, const float* a, size_t lda,
+             const float* b, size_t ldb, float beta, float* c, size_t ldc) override {
+    bitnet::sgemm({trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc});
   }
 
   uint64_t stream_read(const uint8_t* data, size_t bytes) override {
@@ -163,7 +149,7 @@ class CpuBackend final : public Backend {
   }
 
   std::vector<FamilyInfo> families() const override {
-    return {describe_family(convert_family()), describe_family(copy_family()), describe_family(quant_family()),
+    return {describe_family(convert_family()), describe_family(copy_family()), describe_family(gemm_family()), describe_family(quant_family()),
             describe_family(pack_family()), describe_family(ternary_family()), describe_family(stream_family())};
   }
 

@@ -132,6 +132,6 @@ void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t k
 
 }  // namespace
 
-const TernaryKernels kTernaryAvx2 = {dot_codes};
+const TernaryKernels kTernaryAvx2 = {dot_codes, scale_dots_ref};
 
 }  // namespace bitnet

@@ -162,8 +162,23 @@ void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t k
   }
 }
 
+// Eight lanes of the float64 scaling; the tail and per-row scales of odd lengths go through the
+// scalar function, which rounds identically.
+void scale(float* row, size_t n0, size_t n1, int32_t xsum, float xscale, const float* wscale, bool per_row) {
+  const __m512d xs = _mm512_set1_pd(xscale);
+  const __m256i s = _mm256_set1_epi32(xsum);
+  size_t j = n0;
+  for (; j + 8 <= n1; j += 8) {
+    const __m256i d = _mm256_sub_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + j)), s);
+    const __m512d ws = per_row ? _mm512_cvtps_pd(_mm256_loadu_ps(wscale + j)) : _mm512_set1_pd(wscale[0]);
+    const __m512d y = _mm512_div_pd(_mm512_mul_pd(_mm512_cvtepi32_pd(d), ws), xs);
+    _mm256_storeu_ps(row + j, _mm512_cvtpd_ps(y));
+  }
+  scale_dots_ref(row, j, n1, xsum, xscale, wscale, per_row);
+}
+
 }  // namespace
 
-const TernaryKernels kTernaryAvx512 = {dot_codes};
+const TernaryKernels kTernaryAvx512 = {dot_codes, scale};
 
 }  // namespace bitnet

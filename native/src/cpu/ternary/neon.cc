@@ -34,6 +34,6 @@ void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t k
 
 }  // namespace
 
-const TernaryKernels kTernaryNeon = {dot_codes};
+const TernaryKernels kTernaryNeon = {dot_codes, scale_dots_ref};
 
 }  // namespace bitnet

@@ -1,6 +1,18 @@
+#include <cstring>
+
 #include "cpu/ternary/ternary.h"
 
 namespace bitnet {
+
+void scale_dots_ref(float* row, size_t n0, size_t n1, int32_t xsum, float xscale, const float* wscale, bool per_row) {
+  const double xs = xscale;
+  for (size_t j = n0; j < n1; ++j) {
+    int32_t d;
+    std::memcpy(&d, row + j, 4);
+    row[j] = static_cast<float>((static_cast<double>(d - xsum) * wscale[per_row ? j : 0]) / xs);
+  }
+}
+
 namespace {
 
 void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1,
@@ -23,6 +35,6 @@ void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t k
 
 }  // namespace
 
-const TernaryKernels kTernaryScalar = {dot_codes};
+const TernaryKernels kTernaryScalar = {dot_codes, scale_dots_ref};
 
 }  // namespace bitnet

@@ -46,7 +46,14 @@ struct TernaryKernels {
   // multiple of 4. x: M rows of kp int8 (stride ldx bytes); w: a tl256 matrix.
   void (*dot_codes)(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1,
                     int32_t* out, size_t ldo, uint8_t* scratch);
+  // row[j] = float((double(dot[j] - xsum) * wscale[j or 0]) / xscale) for j in [n0, n1), in place
+  // over the int32 dots dot_codes wrote into row. Float64 arithmetic rounded once: bit-exact
+  // with a float64 reference, and identical in every variant (IEEE operations are exact-rounded).
+  void (*scale)(float* row, size_t n0, size_t n1, int32_t xsum, float xscale, const float* wscale, bool per_row);
 };
+
+// The scalar scale(), shared by variants without a vector one.
+void scale_dots_ref(float* row, size_t n0, size_t n1, int32_t xsum, float xscale, const float* wscale, bool per_row);
 
 extern const TernaryKernels kTernaryScalar;
 extern const TernaryKernels kTernaryAvx2;
