@@ -61,6 +61,16 @@ export interface NativeAddon {
     out: Float32Array,
   ): void;
   streamRead(data: Uint8Array): number;
+  attentionForward(
+    q: Float32Array, k: Float32Array, v: Float32Array,
+    batch: number, qLen: number, kvLen: number, qHeads: number, kvHeads: number, headDim: number, scale: number,
+    out: Float32Array, lse: Float32Array,
+  ): void;
+  attentionBackward(
+    q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, dout: Float32Array,
+    batch: number, qLen: number, kvLen: number, qHeads: number, kvHeads: number, headDim: number, scale: number,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array,
+  ): void;
   sgemm(
     transA: boolean,
     transB: boolean,

@@ -27,6 +27,8 @@ export type KernelSink = (record: KernelRecord) => void;
 const FAMILY: Record<string, string> = {
   ternaryMatmul: "ternary",
   sgemm: "gemm",
+  attentionForward: "attention",
+  attentionBackward: "attention",
   quantizeActivations: "quant",
   quantizeWeights: "quant",
   packTernary: "pack",

@@ -1,8 +1,11 @@
-// Rotary position embeddings and causal softmax attention, forward and backward side by side.
+// Rotary position embeddings and causal softmax attention (on the native kernels of
+// cpu/attention), forward and backward side by side.
 // Tensors use the [B, T, H, hd] layout a projection's output reshapes to without a transpose:
 // for a fixed (batch, head) the vectors of consecutive positions are H * hd apart and each
 // vector is hd contiguous floats, so every inner loop is a contiguous dot or axpy over hd.
 // The math per (position, head) vector is the PyTorch reference's [B, H, T, hd] math.
+import { addon } from "../backend/addon";
+import { runKernel } from "../backend/hook";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import { formatShape } from "../tensor/shape";
@@ -163,129 +166,65 @@ export function causalAttention(q: Tensor<"f32">, k: Tensor<"f32">, v: Tensor<"f
   const scale = opts?.scale ?? 1 / Math.sqrt(hd);
   checkNumber(fn, "opts.scale", scale);
 
-  const group = Hq / Hkv;
-  const tri = (T * (T + 1)) / 2;
-  const probs = new Float32Array(B * Hq * tri);
+  // Native kernels (cpu/attention): the forward keeps only each row's log-sum-exp and the
+  // backward recomputes the probabilities from it.
+  const shape = { B, T, Hq, Hkv, hd, scale };
   const out = Tensor.empty(q.shape, "f32", false, fn);
-  const o = out.data();
-  const qr = readF32(q);
-  const kr = readF32(k);
-  const vr = readF32(v);
-  const Q = qr.data;
-  const K = kr.data;
-  const V = vr.data;
-  const qStep = Hq * hd; // between positions, in q / out
-  const kStep = Hkv * hd; // between positions, in k / v
-  const scores = new Float64Array(T);
-  const acc = new Float64Array(hd);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < Hq; h++) {
-      const kvBase = (b * T * Hkv + ((h / group) | 0)) * hd;
-      const qBase = (b * T * Hq + h) * hd;
-      const pBase = (b * Hq + h) * tri;
-      for (let t = 0; t < T; t++) {
-        const qo = qBase + t * qStep;
-        let max = -Infinity;
-        for (let s = 0; s <= t; s++) {
-          const ko = kvBase + s * kStep;
-          let dot = 0;
-          for (let i = 0; i < hd; i++) dot += Q[qo + i] * K[ko + i];
-          const sc = dot * scale;
-          scores[s] = sc;
-          if (sc > max) max = sc;
-        }
-        let sum = 0;
-        for (let s = 0; s <= t; s++) {
-          const e = Math.exp(scores[s] - max);
-          scores[s] = e;
-          sum += e;
-        }
-        const inv = 1 / sum;
-        const po = pBase + (t * (t + 1)) / 2;
-        acc.fill(0);
-        for (let s = 0; s <= t; s++) {
-          const p = scores[s] * inv;
-          probs[po + s] = p;
-          const vo = kvBase + s * kStep;
-          for (let i = 0; i < hd; i++) acc[i] += p * V[vo + i];
-        }
-        for (let i = 0; i < hd; i++) o[qo + i] = acc[i];
-      }
-    }
+  const lse = new Float32Array(B * Hq * T);
+  const qc = q.isContiguous() ? q : q.contiguous();
+  const kc = k.isContiguous() ? k : k.contiguous();
+  const vc = v.isContiguous() ? v : v.contiguous();
+  try {
+    runKernel("attentionForward", 4 * B * Hq * hd * ((T * (T + 1)) / 2), 4 * (q.numel * 2 + k.numel * 2), () => `B=${B} T=${T} Hq=${Hq} Hkv=${Hkv} hd=${hd}`, () =>
+      addon().attentionForward(qc.data(), kc.data(), vc.data(), B, T, T, Hq, Hkv, hd, scale, out.data(), lse),
+    );
+  } finally {
+    if (qc !== q) qc.dispose();
+    if (kc !== k) kc.dispose();
+    if (vc !== v) vc.dispose();
   }
-  qr.release();
-  kr.release();
-  vr.release();
+  return record("causalAttention", out, [q, k, v], (g) => attentionBackward(q, k, v, out, lse, g, shape));
+}
 
-  return record("causalAttention", out, [q, k, v], (g) => {
-    const needQ = q.requiresGrad;
-    const needK = k.requiresGrad;
-    const needV = v.requiresGrad;
-    const dqT = needQ ? Tensor.empty(q.shape, "f32", false, "causalAttention (backward)") : null;
-    const dkT = needK ? Tensor.empty(k.shape, "f32", true, "causalAttention (backward)") : null;
-    const dvT = needV ? Tensor.empty(v.shape, "f32", true, "causalAttention (backward)") : null;
-    // Unused gradients point at a 1-element dummy so the loops below stay branch-light.
-    const dummy = new Float32Array(1);
-    const dQ = dqT ? dqT.data() : dummy;
-    const dK = dkT ? dkT.data() : dummy;
-    const dV = dvT ? dvT.data() : dummy;
-    const needS = needQ || needK;
-    const gr = readF32(g);
-    const qr = readF32(q);
-    const kr = readF32(k);
-    const vr = readF32(v);
-    const G = gr.data;
-    const Q = qr.data;
-    const K = kr.data;
-    const V = vr.data;
-    const dp = new Float64Array(T);
-    const dqAcc = new Float64Array(hd);
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < Hq; h++) {
-        const kvBase = (b * T * Hkv + ((h / group) | 0)) * hd;
-        const qBase = (b * T * Hq + h) * hd;
-        const pBase = (b * Hq + h) * tri;
-        for (let t = 0; t < T; t++) {
-          const qo = qBase + t * qStep;
-          const po = pBase + (t * (t + 1)) / 2;
-          // dp_s = g_t . v_s; dv_s += p_s g_t
-          let pdp = 0;
-          for (let s = 0; s <= t; s++) {
-            const vo = kvBase + s * kStep;
-            const p = probs[po + s];
-            if (needS) {
-              let dot = 0;
-              for (let i = 0; i < hd; i++) dot += G[qo + i] * V[vo + i];
-              dp[s] = dot;
-              pdp += dot * p;
-            }
-            if (needV) for (let i = 0; i < hd; i++) dV[vo + i] += p * G[qo + i];
-          }
-          if (!needS) continue;
-          // Softmax backward, ds_s = p_s (dp_s - sum_r p_r dp_r), then through the scaled dot.
-          dqAcc.fill(0);
-          for (let s = 0; s <= t; s++) {
-            const ds = probs[po + s] * (dp[s] - pdp) * scale;
-            const ko = kvBase + s * kStep;
-            if (needQ && needK) {
-              for (let i = 0; i < hd; i++) {
-                dqAcc[i] += ds * K[ko + i];
-                dK[ko + i] += ds * Q[qo + i];
-              }
-            } else if (needQ) {
-              for (let i = 0; i < hd; i++) dqAcc[i] += ds * K[ko + i];
-            } else {
-              for (let i = 0; i < hd; i++) dK[ko + i] += ds * Q[qo + i];
-            }
-          }
-          if (needQ) for (let i = 0; i < hd; i++) dQ[qo + i] = dqAcc[i];
-        }
-      }
+function attentionBackward(
+  q: Tensor<"f32">,
+  k: Tensor<"f32">,
+  v: Tensor<"f32">,
+  out: Tensor<"f32">,
+  lse: Float32Array,
+  g: Tensor<"f32">,
+  s: { B: number; T: number; Hq: number; Hkv: number; hd: number; scale: number },
+): (Tensor<"f32"> | null)[] {
+  const temps: Tensor[] = [];
+  const contiguous = (t: Tensor<"f32">): Tensor<"f32"> => {
+    if (t.isContiguous()) return t;
+    const c = t.contiguous();
+    temps.push(c);
+    return c;
+  };
+  const dq = Tensor.empty(q.shape, "f32", false, "causalAttention (backward)");
+  const dk = Tensor.empty(k.shape, "f32", false, "causalAttention (backward)");
+  const dv = Tensor.empty(v.shape, "f32", false, "causalAttention (backward)");
+  try {
+    const { B, T, Hq, Hkv, hd, scale } = s;
+    runKernel("attentionBackward", 10 * B * Hq * hd * ((T * (T + 1)) / 2), 4 * (q.numel * 5 + k.numel * 4), () => `B=${B} T=${T} Hq=${Hq} Hkv=${Hkv} hd=${hd}`, () =>
+      addon().attentionBackward(
+        contiguous(q).data(), contiguous(k).data(), contiguous(v).data(), out.data(), lse, contiguous(g).data(),
+        B, T, T, Hq, Hkv, hd, scale, dq.data(), dk.data(), dv.data(),
+      ),
+    );
+  } catch (e) {
+    for (const t of [dq, dk, dv]) t.dispose();
+    throw e;
+  } finally {
+    for (const t of temps) t.dispose();
+  }
+  const result: (Tensor<"f32"> | null)[] = [dq, dk, dv];
+  [q, k, v].forEach((t, i) => {
+    if (!t.requiresGrad) {
+      result[i]!.dispose();
+      result[i] = null;
     }
-    gr.release();
-    qr.release();
-    kr.release();
-    vr.release();
-    return [dqT, dkT, dvT];
   });
+  return result;
 }

@@ -11,6 +11,7 @@ export { sum, mean, max, ReduceOptions } from "./reduce";
 export { matmul, linear } from "./matmul";
 export { embedding, rmsNorm, softmax, logSoftmax, crossEntropy, CrossEntropyOptions } from "./nn";
 export { ropeTables, rope, causalAttention, RopeTables } from "./attention";
+export { bitLinear, BitLinearOptions } from "./bitlinear";
 
 /**
  * Joins tensors along `dim` (all other dimensions equal), any dtype. When an f32 input requires

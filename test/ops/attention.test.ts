@@ -2,7 +2,7 @@
 // (rope_tables / apply_rope / masked softmax attention), on the [B, T, H, hd] layout.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Tensor, fromArray, wrap, Generator } from "../../src";
+import { Tensor, fromArray, wrap, Generator, backendInfo, getNumThreads, setIsa, setNumThreads, zeroGrad } from "../../src";
 import { ropeTables, rope, causalAttention, RopeTables } from "../../src/ops/attention";
 import { gradCheck } from "./gradcheck";
 
@@ -313,4 +313,41 @@ test("errors: causalAttention", () => {
   gone.dispose();
   assert.throws(() => causalAttention(q, kv, gone), /causalAttention: v was disposed/);
   for (const x of [q, kv]) x.dispose();
+});
+
+test("causalAttention: bit-identical at 1 and 2 threads, every ISA variant close to float64", () => {
+  const before = getNumThreads();
+  const [B, T, Hq, Hkv, hd] = [2, 37, 4, 2, 24];
+  const gen = new Generator(11);
+  const mk = (shape: number[]): Tensor<"f32"> => {
+    const a = new Float32Array(shape.reduce((x, y) => x * y, 1));
+    gen.normal(a);
+    return wrap(a, { shape, dtype: "f32" });
+  };
+  const q = mk([B, T, Hq, hd]), k = mk([B, T, Hkv, hd]), v = mk([B, T, Hkv, hd]), g = mk([B, T, Hq, hd]);
+  const ref = attention64(Float64Array.from(q.toFloat32Array()), Float64Array.from(k.toFloat32Array()), Float64Array.from(v.toFloat32Array()), B, T, Hq, Hkv, hd);
+  const run = (): Float32Array[] => {
+    for (const t of [q, k, v]) t.requiresGrad_();
+    const y = causalAttention(q, k, v);
+    y.backward(g);
+    const res = [y.toFloat32Array(), q.grad!.toFloat32Array(), k.grad!.toFloat32Array(), v.grad!.toFloat32Array()];
+    zeroGrad([q, k, v]);
+    y.dispose();
+    return res;
+  };
+  try {
+    for (const isa of backendInfo().isa.supported) {
+      setIsa(isa as "scalar");
+      setNumThreads(1);
+      const one = run();
+      setNumThreads(2);
+      const two = run();
+      one.forEach((a, i) => assert.deepEqual(two[i], a, `${isa}: output ${i} differs between 1 and 2 threads`));
+      for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(one[0][i] - ref[i]) <= 1e-5, `${isa}: element ${i}: ${one[0][i]} vs ${ref[i]}`);
+    }
+  } finally {
+    setIsa("auto");
+    setNumThreads(before);
+  }
+  for (const t of [q, k, v, g]) t.dispose();
 });

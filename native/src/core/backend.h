@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/allocator.h"
+#include "core/attention_shape.h"
 #include "core/dtype.h"
 #include "core/registry.h"
 #include "core/strided.h"
@@ -49,6 +50,13 @@ class Backend {
   // fp32 C = alpha * op(A) * op(B) + beta * C, row-major (see cpu/gemm/gemm.h).
   virtual void sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha, const float* a, size_t lda,
                      const float* b, size_t ldb, float beta, float* c, size_t ldc) = 0;
+
+  // Causal GQA attention (see cpu/attention/attention.h): out and the per-row log-sum-exp lse
+  // [batch, q_heads, q_len]; the backward overwrites dq, dk and dv.
+  virtual void attention_forward(const AttentionShape& s, const float* q, const float* k, const float* v, float* out,
+                                 float* lse) = 0;
+  virtual void attention_backward(const AttentionShape& s, const float* q, const float* k, const float* v, const float* out,
+                                  const float* lse, const float* dout, float* dq, float* dk, float* dv) = 0;
 
   // XOR checksum of bytes (a multiple of 8) read across the pool: the memory roofline.
   virtual uint64_t stream_read(const uint8_t* data, size_t bytes) = 0;

@@ -1,6 +1,11 @@
 // Kernel registry: each kernel family lists its variants (one per ISA) as tables of plain
 // function pointers. Dispatch picks the best variant the active ISA ceiling allows; tests walk
 // every variant the machine supports and demand identical results.
+//
+// Helpers in a family's header are `static inline` (or in an anonymous namespace): each ISA's
+// translation unit is compiled with its own flags, and a plain inline function defined in
+// several of them is one symbol to the linker, which may keep the AVX-512 copy for the scalar
+// variant too (an illegal instruction on a CPU without AVX-512).
 #pragma once
 #include <string>
 #include <vector>

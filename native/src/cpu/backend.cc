@@ -6,6 +6,7 @@
 #include "core/errors.h"
 #include "core/thread_pool.h"
 #include "cpu/convert/convert.h"
+#include "cpu/attention/attention.h"
 #include "cpu/copy/copy.h"
 #include "cpu/gemm/gemm.h"
 #include "cpu/pack/pack.h"
@@ -136,6 +137,22 @@ class CpuBackend final : public Backend {
     bitnet::sgemm({trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc});
   }
 
+  void attention_forward(const AttentionShape& s, const float* q, const float* k, const float* v, float* out,
+                         float* lse) override {
+    std::lock_guard<std::mutex> lock(matmul_mutex_);
+    const AttentionKernels& ka = attention_family().active();
+    run_attention_tasks(s, [&](size_t b, size_t g, float* scratch) { ka.forward(s, b, g, q, k, v, out, lse, scratch); });
+  }
+
+  void attention_backward(const AttentionShape& s, const float* q, const float* k, const float* v, const float* out,
+                          const float* lse, const float* dout, float* dq, float* dk, float* dv) override {
+    std::lock_guard<std::mutex> lock(matmul_mutex_);
+    const AttentionKernels& ka = attention_family().active();
+    run_attention_tasks(s, [&](size_t b, size_t g, float* scratch) {
+      ka.backward(s, b, g, q, k, v, out, lse, dout, dq, dk, dv, scratch);
+    });
+  }
+
   uint64_t stream_read(const uint8_t* data, size_t bytes) override {
     const StreamKernels& ks = stream_family().active();
     const size_t words = bytes / 8;
@@ -149,11 +166,25 @@ class CpuBackend final : public Backend {
   }
 
   std::vector<FamilyInfo> families() const override {
-    return {describe_family(convert_family()), describe_family(copy_family()), describe_family(gemm_family()), describe_family(quant_family()),
+    return {describe_family(attention_family()), describe_family(convert_family()), describe_family(copy_family()),
+            describe_family(gemm_family()), describe_family(quant_family()),
             describe_family(pack_family()), describe_family(ternary_family()), describe_family(stream_family())};
   }
 
  private:
+  // One task per (batch, kv head): its query heads and its dK/dV rows belong to it alone.
+  template <class F>
+  void run_attention_tasks(const AttentionShape& s, F&& task) {
+    const size_t tasks = s.batch * s.kv_heads;
+    const size_t threads = static_cast<size_t>(num_threads());
+    if (scratch_.size() < threads) scratch_.resize(threads);
+    const size_t bytes = attention_scratch_floats(s) * sizeof(float);
+    parallel_for_indexed(tasks, 1, [&](size_t t0, size_t t1, int slot) {
+      float* scratch = reinterpret_cast<float*>(scratch_for(static_cast<size_t>(slot), bytes));
+      for (size_t t = t0; t < t1; ++t) task(t / s.kv_heads, t % s.kv_heads, scratch);
+    });
+  }
+
   // Grow-only per-thread scratch for GEMM weight tiles. Jobs on the pool are serialised, so
   // slot t is only ever touched by the thread running chunk t.
   uint8_t* scratch_for(size_t slot, size_t bytes) {

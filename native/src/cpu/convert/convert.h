@@ -24,18 +24,18 @@ extern const ConvertKernels kConvertNeon;
 const KernelFamily<ConvertKernels>& convert_family();
 
 // Single-element reference conversions, shared by the variants for their tails.
-inline uint32_t f32_bits(float f) {
+static inline uint32_t f32_bits(float f) {
   uint32_t x;
   std::memcpy(&x, &f, 4);
   return x;
 }
-inline float f32_from_bits(uint32_t x) {
+static inline float f32_from_bits(uint32_t x) {
   float f;
   std::memcpy(&f, &x, 4);
   return f;
 }
 
-inline uint16_t f32_to_f16_one(float f) {
+static inline uint16_t f32_to_f16_one(float f) {
   const uint32_t x = f32_bits(f);
   const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
   const uint32_t ax = x & 0x7fffffffu;
@@ -59,7 +59,7 @@ inline uint16_t f32_to_f16_one(float f) {
   return static_cast<uint16_t>(sign | r);
 }
 
-inline float f16_to_f32_one(uint16_t h) {
+static inline float f16_to_f32_one(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   uint32_t e = (h >> 10) & 0x1fu;
   uint32_t m = h & 0x3ffu;
@@ -76,12 +76,12 @@ inline float f16_to_f32_one(uint16_t h) {
   return f32_from_bits(sign | ((e + 112u) << 23) | (m << 13));
 }
 
-inline uint16_t f32_to_bf16_one(float f) {
+static inline uint16_t f32_to_bf16_one(float f) {
   const uint32_t x = f32_bits(f);
   if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);
   return static_cast<uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
 }
 
-inline float bf16_to_f32_one(uint16_t b) { return f32_from_bits(static_cast<uint32_t>(b) << 16); }
+static inline float bf16_to_f32_one(uint16_t b) { return f32_from_bits(static_cast<uint32_t>(b) << 16); }
 
 }  // namespace bitnet

@@ -29,10 +29,10 @@ constexpr float kActivationEps = 1e-5f;
 
 // Scalar pieces every variant shares (the reference is built from them, SIMD variants use them
 // for their tails), so the rounding rules live in one place.
-inline float activation_scale(float amax) { return 127.0f / (amax > kActivationEps ? amax : kActivationEps); }
+static inline float activation_scale(float amax) { return 127.0f / (amax > kActivationEps ? amax : kActivationEps); }
 
 // Folds |x[j..k)| into *amax; returns false if any of them is NaN or infinite.
-inline bool absmax_tail(const float* x, size_t j, size_t k, float* amax) {
+static inline bool absmax_tail(const float* x, size_t j, size_t k, float* amax) {
   bool finite = true;
   for (; j < k; ++j) {
     const float a = std::fabs(x[j]);
@@ -44,7 +44,7 @@ inline bool absmax_tail(const float* x, size_t j, size_t k, float* amax) {
 
 // q[j..k) = clamp(round_half_even(x * s), -128, 127) (nearbyint: the default rounding mode is
 // to nearest even, like torch.round); returns their sum.
-inline int32_t quantize_tail(const float* x, float s, size_t j, size_t k, int8_t* q) {
+static inline int32_t quantize_tail(const float* x, float s, size_t j, size_t k, int8_t* q) {
   int32_t total = 0;
   for (; j < k; ++j) {
     float v = std::nearbyint(x[j] * s);
@@ -56,7 +56,7 @@ inline int32_t quantize_tail(const float* x, float s, size_t j, size_t k, int8_t
 }
 
 // Zero padding of a row from k to kp (a null row when cols = 0 must not reach memset).
-inline void pad_row(int8_t* q, size_t k, size_t kp) {
+static inline void pad_row(int8_t* q, size_t k, size_t kp) {
   if (kp > k) std::memset(q + k, 0, kp - k);
 }
 

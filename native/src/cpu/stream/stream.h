@@ -15,7 +15,7 @@ struct StreamKernels {
 };
 
 // XOR of the 64-bit words in [data + i, data + bytes): the tail every variant finishes with.
-inline uint64_t xor_words(const uint8_t* data, size_t i, size_t bytes) {
+static inline uint64_t xor_words(const uint8_t* data, size_t i, size_t bytes) {
   uint64_t r = 0;
   for (; i + 8 <= bytes; i += 8) {
     uint64_t v;

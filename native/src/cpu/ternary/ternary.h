@@ -25,10 +25,10 @@ namespace bitnet {
 constexpr size_t kTernaryBlock = 256;  // weights per packed block
 constexpr size_t kTernaryBlockBytes = 64;
 
-inline size_t ternary_padded_k(size_t k) { return (k + kTernaryBlock - 1) / kTernaryBlock * kTernaryBlock; }
-inline size_t ternary_padded_n(size_t n) { return (n + 3) / 4 * 4; }
+static inline size_t ternary_padded_k(size_t k) { return (k + kTernaryBlock - 1) / kTernaryBlock * kTernaryBlock; }
+static inline size_t ternary_padded_n(size_t n) { return (n + 3) / 4 * 4; }
 // Byte offset of block `block` of row `row` in a tl256 matrix with padded row length kp.
-inline size_t tl256_offset(size_t kp, size_t row, size_t block) {
+static inline size_t tl256_offset(size_t kp, size_t row, size_t block) {
   return (row / 4) * kp + block * kTernaryBlockBytes * 4 + (row % 4) * kTernaryBlockBytes;
 }
 
@@ -37,7 +37,7 @@ inline size_t tl256_offset(size_t kp, size_t row, size_t block) {
 // tile of rows, and the activations rearranged for broadcast GEMM micro-kernels.
 constexpr size_t kTernaryTileRows = 16;
 constexpr size_t kTernaryGemmRowsM = 32;
-inline size_t ternary_scratch_bytes(size_t kp, size_t m) {
+static inline size_t ternary_scratch_bytes(size_t kp, size_t m) {
   return kTernaryTileRows * kp + (m + kTernaryGemmRowsM - 1) / kTernaryGemmRowsM * kTernaryGemmRowsM * kp;
 }
 

@@ -1,0 +1,8 @@
+// The attention kernels compiled with this file's ISA flags (see impl.h).
+#include "cpu/attention/impl.h"
+
+namespace bitnet {
+
+const AttentionKernels kAttentionAvx512 = {attention_impl::forward, attention_impl::backward};
+
+}  // namespace bitnet
