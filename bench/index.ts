@@ -1,8 +1,14 @@
 // `npm run bench -- <name ...>`: runs the named benchmarks (all when none is named).
 import * as kernels from "./kernels";
 import * as storage from "./storage";
+import * as train from "./train";
 
-const benches: Record<string, { run: () => void | Promise<void> }> = { kernels, storage };
+const benches: Record<string, { run: () => void | Promise<void> }> = {
+  kernels,
+  storage,
+  train,
+  "train-quality": { run: train.runQuality },
+};
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2);

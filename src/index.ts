@@ -10,5 +10,9 @@ export * from "./quant";
 export * from "./profile";
 export * from "./autograd";
 export * from "./ops";
+export * from "./nn";
+export * from "./data";
+export * from "./train";
+export * from "./io";
 // The differentiable concat (ops) supersedes the tensor module's for f32 inputs.
 export { concat } from "./ops";

@@ -9,11 +9,10 @@
 // structure (corrupt flatbuffers can otherwise hang the reader); after parsing, validateTable
 // checks every buffer against the lengths the field nodes declare (a short buffer would otherwise
 // give short typed arrays, subarray clamping silently, and values reading as undefined).
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { Data, DataType, FixedSizeList, Table, Type, Vector, isArrowTable, tableFromIPC, tableToIPC } from "apache-arrow";
 import { describe } from "../tensor/dtype";
+import { fsReason, writeFileAtomic } from "../io/atomic";
 import { stripExtensionTypes } from "./tensor";
 import { ArrowFormatError, verifyFile, verifyStream } from "./verify";
 
@@ -238,20 +237,6 @@ function checkPath(p: unknown, fn: string): string {
   return p;
 }
 
-/** Why a file-system call failed, in words, with the error code. */
-function fsReason(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  const words: Record<string, string> = {
-    ENOENT: "no such file or directory",
-    EACCES: "permission denied",
-    EISDIR: "it is a directory",
-    ENOTDIR: "a parent is not a directory",
-    ENOSPC: "no space left on the device",
-    EROFS: "read-only file system",
-  };
-  return err?.code && words[err.code] ? `${words[err.code]} (${err.code})` : err?.message ?? String(e);
-}
-
 /**
  * Writes a table to an Arrow IPC file (format "file" by default, or "stream") without ever
  * leaving a partial file at `path`: the bytes go to a temporary file in the same directory,
@@ -274,45 +259,7 @@ export function writeArrowFile(filePath: string, table: Table, opts?: WriteArrow
       throw new Error(`${fn}: cannot write '${target}': ${(e as Error).message.replace(/^tableToIPCBytes: /, "")}`, { cause: e });
     }
   })();
-  const dir = path.dirname(path.resolve(target));
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(tmp, "wx", 0o644);
-    let at = 0;
-    while (at < bytes.length) at += fs.writeSync(fd, bytes, at, bytes.length - at);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, target);
-  } catch (e) {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        // already failing; the original error is the one to report
-      }
-    }
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      // the temporary file may not exist
-    }
-    throw new Error(`${fn}: cannot write '${target}': ${fsReason(e)}`, { cause: e });
-  }
-  // Make the rename itself durable. Some file systems refuse fsync on directories: the data is
-  // already safe then, so only a real I/O error is reported.
-  try {
-    const dfd = fs.openSync(dir, "r");
-    try {
-      fs.fsyncSync(dfd);
-    } finally {
-      fs.closeSync(dfd);
-    }
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EIO") throw new Error(`${fn}: wrote '${target}' but syncing its directory failed: ${fsReason(e)}`, { cause: e });
-  }
+  writeFileAtomic(fn, target, [bytes]);
 }
 
 /**

@@ -61,6 +61,11 @@ export interface NativeAddon {
     out: Float32Array,
   ): void;
   streamRead(data: Uint8Array): number;
+  rmsNormForward(x: Float32Array, w: Float32Array | null, rows: number, d: number, eps: number, out: Float32Array, rstd: Float32Array): void;
+  rmsNormBackward(
+    g: Float32Array, x: Float32Array, w: Float32Array | null, rstd: Float32Array, rows: number, d: number,
+    dx: Float32Array | null, dw: Float32Array | null,
+  ): void;
   attentionForward(
     q: Float32Array, k: Float32Array, v: Float32Array,
     batch: number, qLen: number, kvLen: number, qHeads: number, kvHeads: number, headDim: number, scale: number,

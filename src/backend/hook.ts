@@ -28,6 +28,8 @@ const FAMILY: Record<string, string> = {
   ternaryMatmul: "ternary",
   sgemm: "gemm",
   attentionForward: "attention",
+  rmsNormForward: "norm",
+  rmsNormBackward: "norm",
   attentionBackward: "attention",
   quantizeActivations: "quant",
   quantizeWeights: "quant",

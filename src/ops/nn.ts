@@ -5,6 +5,8 @@
 // backward does not recompute them. Ops read their inputs again in the backward (the tape keeps
 // the inputs alive); they never keep a reference to their output, which the caller may dispose
 // before calling backward().
+import { addon } from "../backend/addon";
+import { runKernel } from "../backend/hook";
 import { Tensor, fillOutput } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import { checkDim, formatShape } from "../tensor/shape";
@@ -126,71 +128,49 @@ export function rmsNorm(x: Tensor<"f32">, weight: Tensor<"f32"> | null = null, e
   if (!(eps > 0)) throw new RangeError(`${fn}: eps must be > 0, received ${eps}`);
   const w = weight ?? null;
   const rows = product(x.shape, 0, x.ndim - 1);
+  // Native kernels (cpu/norm): row sums in float64, the weight gradient summed over fixed row
+  // chunks so it does not depend on the thread count.
   const rstd = new Float32Array(rows);
-  const xRead = readF32(x);
-  const wRead = w === null ? null : readF32(w);
-  let out: Tensor<"f32">;
+  const xc = x.isContiguous() ? x : x.contiguous();
+  const wc = w === null ? null : w.isContiguous() ? w : w.contiguous();
+  const out = Tensor.empty(x.shape, "f32", false, fn);
   try {
-    const xd = xRead.data;
-    // No weight is a weight of ones: one multiply more per element keeps a single loop.
-    const wd = wRead === null ? new Float32Array(D).fill(1) : wRead.data;
-    out = fillOutput(Tensor.empty(x.shape, "f32", false, fn), (o) => {
-      const od = o.data();
-      for (let r = 0; r < rows; r++) {
-        const base = r * D;
-        let ss = 0;
-        for (let k = 0; k < D; k++) {
-          const v = xd[base + k];
-          ss += v * v;
-        }
-        const s = 1 / Math.sqrt(ss / D + eps);
-        rstd[r] = s;
-        for (let k = 0; k < D; k++) od[base + k] = xd[base + k] * s * wd[k];
-      }
-    });
+    runKernel("rmsNormForward", 4 * rows * D, 12 * rows * D, () => `rows=${rows} d=${D}`, () =>
+      addon().rmsNormForward(xc.data(), wc === null ? null : wc.data(), rows, D, eps, out.data(), rstd),
+    );
+  } catch (e) {
+    out.dispose();
+    throw e;
   } finally {
-    xRead.release();
-    wRead?.release();
+    if (xc !== x) xc.dispose();
+    if (wc !== null && wc !== w) wc.dispose();
   }
   const inputs = w === null ? [x] : [x, w];
   return record("rmsNorm", out, inputs, (g) => {
     const needX = x.requiresGrad;
     const needW = w !== null && w.requiresGrad;
-    const gRead = readF32(g);
-    const xRead = readF32(x);
-    const wRead = w === null ? null : readF32(w);
+    const temps: Tensor[] = [];
+    const contiguous = (t: Tensor<"f32">): Tensor<"f32"> => {
+      if (t.isContiguous()) return t;
+      const c = t.contiguous();
+      temps.push(c);
+      return c;
+    };
+    const dx = needX ? Tensor.empty(x.shape, "f32", false, "rmsNorm (backward)") : null;
+    const dw = needW ? Tensor.empty([D], "f32", false, "rmsNorm (backward)") : null;
     try {
-      const gd = gRead.data;
-      const xd = xRead.data;
-      const wd = wRead === null ? new Float32Array(D).fill(1) : wRead.data;
-      const dx = needX ? Tensor.empty(x.shape, "f32", false, "rmsNorm (backward)") : null;
-      const dxd = dx === null ? null : dx.data();
-      // Summed over every row: float64 keeps long sequences from losing the small terms.
-      const dwAcc = needW ? new Float64Array(D) : null;
-      for (let r = 0; r < rows; r++) {
-        const base = r * D;
-        const s = rstd[r];
-        if (dxd !== null) {
-          let dot = 0;
-          for (let k = 0; k < D; k++) dot += wd[k] * gd[base + k] * xd[base + k];
-          const c = (s * s * s * dot) / D;
-          for (let k = 0; k < D; k++) dxd[base + k] = s * wd[k] * gd[base + k] - c * xd[base + k];
-        }
-        if (dwAcc !== null) {
-          for (let k = 0; k < D; k++) dwAcc[k] += gd[base + k] * xd[base + k] * s;
-        }
-      }
-      let dw: Tensor<"f32"> | null = null;
-      if (dwAcc !== null) {
-        dw = Tensor.empty([D], "f32", false, "rmsNorm (backward)");
-        dw.data().set(dwAcc);
-      }
-      return w === null ? [dx] : [dx, dw];
+      runKernel("rmsNormBackward", 8 * rows * D, 16 * rows * D, () => `rows=${rows} d=${D}`, () =>
+        addon().rmsNormBackward(contiguous(g).data(), contiguous(x).data(), w === null ? null : contiguous(w).data(), rstd, rows, D,
+          dx === null ? null : dx.data(), dw === null ? null : dw.data()),
+      );
+    } catch (e) {
+      dx?.dispose();
+      dw?.dispose();
+      throw e;
     } finally {
-      gRead.release();
-      xRead.release();
-      wRead?.release();
+      for (const t of temps) t.dispose();
     }
+    return w === null ? [dx] : [dx, dw];
   });
 }
 

@@ -39,6 +39,8 @@ interface Param {
   range?: [number, number];
   /** Typed-array parameters: typed arrays of the wrong element type. */
   wrongTyped?: ArrayBufferView[];
+  /** null is a valid value (an optional array). */
+  nullable?: boolean;
 }
 
 interface Binding {
@@ -150,7 +152,7 @@ function generated(fn: string, b: Binding): Case[] {
   cases.push({ label: "one argument too many", call: () => f(...validArgs(), 0), error: TypeError, message: arity(b.params.length, b.params.length + 1, "most") });
   cases.push({ label: "many arguments too many", call: () => f(...validArgs(), 1, 2, 3, 4, 5, 6, 7, 8), error: TypeError, message: arity(b.params.length, b.params.length + 8, "most") });
   b.params.forEach((p, i) => {
-    const wrong = [...WRONG[p.kind](), ...(p.wrongTyped ?? [])];
+    const wrong = [...WRONG[p.kind](), ...(p.wrongTyped ?? [])].filter((v) => !(p.nullable && v === null));
     for (const w of wrong) {
       cases.push({
         label: `${p.name} = ${described(w)}`,
@@ -1314,6 +1316,110 @@ const TABLE: Record<string, Binding> = {
       addon().sgemm(true, true, 2, 3, 4, 2, at, 2, bt, 4, 1, c, 3);
       assert.deepEqual(Array.from(c), want.map((v) => 3 * v));
       addon().sgemm(false, false, 0, 0, 0, 1, new Float32Array(0), 1, new Float32Array(0), 1, 0, new Float32Array(0), 1);
+    },
+  },
+
+  rmsNormForward: {
+    riskyExtras: true,
+    signature: "rmsNormForward(x, w, rows, d, eps, out, rstd)",
+    required: 7,
+    params: [
+      { name: "x", kind: "typed", expected: F32, valid: () => new Float32Array(6), wrongTyped: otherTyped(Float32Array, 6) },
+      { name: "w", kind: "typed", expected: F32, valid: () => new Float32Array(3), wrongTyped: otherTyped(Float32Array, 3), nullable: true },
+      { name: "rows", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
+      { name: "d", kind: "number", expected: "a number", valid: () => 3, range: [1, DIM] },
+      { name: "eps", kind: "number", expected: "a number", valid: () => 1e-5 },
+      { name: "out", kind: "typed", expected: F32, valid: () => new Float32Array(6), wrongTyped: otherTyped(Float32Array, 6) },
+      { name: "rstd", kind: "typed", expected: F32, valid: () => new Float32Array(2), wrongTyped: otherTyped(Float32Array, 2) },
+    ],
+    extra: () => {
+      const fn = "rmsNormForward";
+      const args = argsOf(() => [new Float32Array(6), new Float32Array(3), 2, 3, 1e-5, new Float32Array(6), new Float32Array(2)]);
+      const c = caseWith(fn, args);
+      return [
+        c("eps zero", { 4: 0 }, RangeError, msg(fn, "eps", "a positive float32 number", "0")),
+        c("eps NaN", { 4: NaN }, RangeError, msg(fn, "eps", "a finite number", "NaN")),
+        c("w of the wrong length", { 1: new Float32Array(4) }, RangeError, msg(fn, "w", lengthIs(3, "d"), "length 4")),
+        c("x short", { 0: new Float32Array(5) }, RangeError, msg(fn, "x", lengthIs(6, "rows * d"), "length 5")),
+        c("rstd long", { 6: new Float32Array(3) }, RangeError, msg(fn, "rstd", lengthIs(2, "rows"), "length 3")),
+        c("absurd rows", { 2: DIM }, RangeError, msg(fn, "x", lengthIs(DIM * 3, "rows * d"), "length 6")),
+        {
+          label: "out over x",
+          call: () => {
+            const x = new Float32Array(6);
+            return raw[fn](x, null, 2, 3, 1e-5, x, new Float32Array(2));
+          },
+          error: RangeError,
+          message: msg(fn, "out", OVERLAP("x"), "an overlapping view"),
+        },
+        ...detachedCases(fn, args, [
+          [0, "x", Float32Array, F32],
+          [5, "out", Float32Array, F32],
+        ]),
+      ];
+    },
+    valid: () => {
+      const out = new Float32Array(2);
+      const rstd = new Float32Array(1);
+      addon().rmsNormForward(Float32Array.of(3, 4), null, 1, 2, 1e-5, out, rstd);
+      const s = Math.fround(1 / Math.sqrt(12.5 + 1e-5));
+      assert.equal(rstd[0], s);
+      assert.deepEqual(Array.from(out), [Math.fround(3 * s), Math.fround(4 * s)]);
+    },
+  },
+
+  rmsNormBackward: {
+    riskyExtras: true,
+    signature: "rmsNormBackward(g, x, w, rstd, rows, d, dx, dw)",
+    required: 8,
+    params: [
+      { name: "g", kind: "typed", expected: F32, valid: () => new Float32Array(6), wrongTyped: otherTyped(Float32Array, 6) },
+      { name: "x", kind: "typed", expected: F32, valid: () => new Float32Array(6), wrongTyped: otherTyped(Float32Array, 6) },
+      { name: "w", kind: "typed", expected: F32, valid: () => new Float32Array(3), wrongTyped: otherTyped(Float32Array, 3), nullable: true },
+      { name: "rstd", kind: "typed", expected: F32, valid: () => new Float32Array(2), wrongTyped: otherTyped(Float32Array, 2) },
+      { name: "rows", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
+      { name: "d", kind: "number", expected: "a number", valid: () => 3, range: [1, DIM] },
+      { name: "dx", kind: "typed", expected: F32, valid: () => new Float32Array(6), wrongTyped: otherTyped(Float32Array, 6), nullable: true },
+      { name: "dw", kind: "typed", expected: F32, valid: () => new Float32Array(3), wrongTyped: otherTyped(Float32Array, 3), nullable: true },
+    ],
+    extra: () => {
+      const fn = "rmsNormBackward";
+      const args = argsOf(() => [new Float32Array(6), new Float32Array(6), new Float32Array(3), new Float32Array(2), 2, 3, new Float32Array(6), new Float32Array(3)]);
+      const c = caseWith(fn, args);
+      return [
+        c("dw of the wrong length", { 7: new Float32Array(2) }, RangeError, msg(fn, "dw", lengthIs(3, "d"), "length 2")),
+        c("g short", { 0: new Float32Array(5) }, RangeError, msg(fn, "g", lengthIs(6, "rows * d"), "length 5")),
+        {
+          label: "dw over w",
+          call: () => {
+            const w = new Float32Array(3);
+            return raw[fn](new Float32Array(6), new Float32Array(6), w, new Float32Array(2), 2, 3, null, w);
+          },
+          error: RangeError,
+          message: msg(fn, "dw", OVERLAP("w"), "an overlapping view"),
+        },
+        {
+          label: "dx over g",
+          call: () => {
+            const g = new Float32Array(6);
+            return raw[fn](g, new Float32Array(6), null, new Float32Array(2), 2, 3, g, null);
+          },
+          error: RangeError,
+          message: msg(fn, "dx", OVERLAP("g"), "an overlapping view"),
+        },
+        ...detachedCases(fn, args, [
+          [0, "g", Float32Array, F32],
+          [7, "dw", Float32Array, F32],
+        ]),
+      ];
+    },
+    valid: () => {
+      // One row [3, 4], g = [1, 0], no weight: dx = s*g - x*s^3*(g.x)/d, dw is not asked for.
+      const dx = new Float32Array(2);
+      const s = Math.fround(1 / Math.sqrt(12.5 + 1e-5));
+      addon().rmsNormBackward(Float32Array.of(1, 0), Float32Array.of(3, 4), null, Float32Array.of(s), 1, 2, dx, null);
+      const c = (s * s * s * 3) / 2;
+      assert.ok(Math.abs(dx[0] - (s - 3 * c)) < 1e-6 && Math.abs(dx[1] + 4 * c) < 1e-6, `dx ${dx}`);
     },
   },
 

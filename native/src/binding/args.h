@@ -48,6 +48,8 @@ class Args {
   // One of `choices`; RangeError listing them otherwise.
   std::string choice(size_t i, const char* name, std::initializer_list<const char*> choices) const;
   bool boolean(size_t i, const char* name) const;
+  // Whether argument i is null (optional typed-array arguments).
+  bool is_null(size_t i) const { return info_[i].IsNull(); }
   // A finite number.
   double finite(size_t i, const char* name) const;
   // A finite integer in [lo, hi].

@@ -1,9 +1,10 @@
-// Bindings of the fp32 GEMM and causal attention. Matrices are row-major Float32Arrays (any view: the data pointer
+// Bindings of the fp32 GEMM, causal attention and RMSNorm. Matrices are row-major Float32Arrays (any view: the data pointer
 // starts at the view), with leading dimensions in elements. Every access the kernel will make
 // is checked against the arrays' lengths here, and C may not overlap A or B (threads write C
 // while reading A and B).
 #include <cmath>
 #include <string>
+#include <optional>
 #include <utility>
 
 #include "binding/args.h"
@@ -161,9 +162,79 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   });
 }
 
+// An optional Float32Array argument: null, or a view of exactly `length` elements.
+std::optional<TypedView> optional_f32(const Args& args, size_t i, const char* name, uint64_t length, const char* why) {
+  if (args.is_null(i)) return std::nullopt;
+  TypedView v = args.typed(i, name, {napi_float32_array});
+  expect_length(args, name, v, length, why);
+  return v;
+}
+
+const float* data_of(const std::optional<TypedView>& v) { return v ? reinterpret_cast<const float*>(v->data) : nullptr; }
+float* mutable_data_of(const std::optional<TypedView>& v) { return v ? reinterpret_cast<float*>(v->data) : nullptr; }
+
+Napi::Value RmsNormForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "rmsNormForward(x, w, rows, d, eps, out, rstd)", 7);
+    const int64_t rows = args.integer(2, "rows", 0, kMaxDim);
+    const int64_t d = args.integer(3, "d", 1, kMaxDim);
+    const double eps = args.finite(4, "eps");
+    if (!(eps > 0 && eps < 3.4e38)) args.range_error("eps", "a positive float32 number", format_number(eps));
+    check_elements(args, rows, d, "rows", "d");
+    TypedView x = args.typed(0, "x", {napi_float32_array});
+    expect_length(args, "x", x, static_cast<uint64_t>(rows * d), "rows * d");
+    const std::optional<TypedView> w = optional_f32(args, 1, "w", static_cast<uint64_t>(d), "d");
+    TypedView out = args.typed(5, "out", {napi_float32_array});
+    TypedView rstd = args.typed(6, "rstd", {napi_float32_array});
+    expect_length(args, "out", out, static_cast<uint64_t>(rows * d), "rows * d");
+    expect_length(args, "rstd", rstd, static_cast<uint64_t>(rows), "rows");
+    expect_disjoint(args, "out", out, "x", x);
+    if (w) expect_disjoint(args, "out", out, "w", *w);
+    expect_disjoint(args, "rstd", rstd, "x", x);
+    expect_disjoint(args, "rstd", rstd, "out", out);
+    if (w) expect_disjoint(args, "rstd", rstd, "w", *w);
+    cpu_backend().rms_norm_forward(reinterpret_cast<const float*>(x.data), data_of(w), static_cast<size_t>(rows),
+                                   static_cast<size_t>(d), static_cast<float>(eps), reinterpret_cast<float*>(out.data),
+                                   reinterpret_cast<float*>(rstd.data));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "rmsNormBackward(g, x, w, rstd, rows, d, dx, dw)", 8);
+    const int64_t rows = args.integer(4, "rows", 0, kMaxDim);
+    const int64_t d = args.integer(5, "d", 1, kMaxDim);
+    check_elements(args, rows, d, "rows", "d");
+    const uint64_t n = static_cast<uint64_t>(rows * d);
+    TypedView g = args.typed(0, "g", {napi_float32_array});
+    TypedView x = args.typed(1, "x", {napi_float32_array});
+    expect_length(args, "g", g, n, "rows * d");
+    expect_length(args, "x", x, n, "rows * d");
+    const std::optional<TypedView> w = optional_f32(args, 2, "w", static_cast<uint64_t>(d), "d");
+    TypedView rstd = args.typed(3, "rstd", {napi_float32_array});
+    expect_length(args, "rstd", rstd, static_cast<uint64_t>(rows), "rows");
+    const std::optional<TypedView> dx = optional_f32(args, 6, "dx", n, "rows * d");
+    const std::optional<TypedView> dw = optional_f32(args, 7, "dw", static_cast<uint64_t>(d), "d");
+    const std::pair<const char*, const TypedView*> inputs[] = {{"g", &g}, {"x", &x}, {"rstd", &rstd}};
+    for (auto [oname, out] : {std::pair<const char*, const std::optional<TypedView>*>{"dx", &dx}, {"dw", &dw}}) {
+      if (!*out) continue;
+      for (auto [iname, in] : inputs) expect_disjoint(args, oname, **out, iname, *in);
+      if (w) expect_disjoint(args, oname, **out, "w", *w);
+    }
+    if (dx && dw) expect_disjoint(args, "dw", *dw, "dx", *dx);
+    cpu_backend().rms_norm_backward(reinterpret_cast<const float*>(g.data), reinterpret_cast<const float*>(x.data), data_of(w),
+                                    reinterpret_cast<const float*>(rstd.data), static_cast<size_t>(rows), static_cast<size_t>(d),
+                                    mutable_data_of(dx), mutable_data_of(dw));
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void register_linalg(Napi::Env env, Napi::Object exports) {
+  exports.Set("rmsNormForward", Napi::Function::New(env, RmsNormForward, "rmsNormForward"));
+  exports.Set("rmsNormBackward", Napi::Function::New(env, RmsNormBackward, "rmsNormBackward"));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
   exports.Set("attentionForward", Napi::Function::New(env, AttentionForward, "attentionForward"));
   exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward, "attentionBackward"));

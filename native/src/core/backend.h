@@ -58,6 +58,12 @@ class Backend {
   virtual void attention_backward(const AttentionShape& s, const float* q, const float* k, const float* v, const float* out,
                                   const float* lse, const float* dout, float* dq, float* dk, float* dv) = 0;
 
+  // RMSNorm over rows of d floats (see cpu/norm/norm.h); w may be null (ones). The backward
+  // writes dx and/or dw when they are not null.
+  virtual void rms_norm_forward(const float* x, const float* w, size_t rows, size_t d, float eps, float* out, float* rstd) = 0;
+  virtual void rms_norm_backward(const float* g, const float* x, const float* w, const float* rstd, size_t rows, size_t d,
+                                 float* dx, float* dw) = 0;
+
   // XOR checksum of bytes (a multiple of 8) read across the pool: the memory roofline.
   virtual uint64_t stream_read(const uint8_t* data, size_t bytes) = 0;
 

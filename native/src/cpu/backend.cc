@@ -9,6 +9,7 @@
 #include "cpu/attention/attention.h"
 #include "cpu/copy/copy.h"
 #include "cpu/gemm/gemm.h"
+#include "cpu/norm/norm.h"
 #include "cpu/pack/pack.h"
 #include "cpu/quant/quant.h"
 #include "cpu/stream/stream.h"
@@ -22,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <vector>
 
 namespace bitnet {
 namespace {
@@ -153,6 +155,33 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void rms_norm_forward(const float* x, const float* w, size_t rows, size_t d, float eps, float* out, float* rstd) override {
+    const NormKernels& kn = norm_family().active();
+    const size_t chunks = (rows + kNormChunkRows - 1) / kNormChunkRows;
+    parallel_for(chunks, std::max<size_t>(1, 4096 / std::max<size_t>(d, 1)), [&](size_t c0, size_t c1) {
+      kn.rms_forward(x, w, c0 * kNormChunkRows, std::min(rows, c1 * kNormChunkRows), d, eps, out, rstd);
+    });
+  }
+
+  void rms_norm_backward(const float* g, const float* x, const float* w, const float* rstd, size_t rows, size_t d, float* dx,
+                         float* dw) override {
+    const NormKernels& kn = norm_family().active();
+    const size_t chunks = (rows + kNormChunkRows - 1) / kNormChunkRows;
+    std::vector<double> partial(dw != nullptr ? chunks * d : 0);
+    parallel_for(chunks, std::max<size_t>(1, 4096 / std::max<size_t>(d, 1)), [&](size_t c0, size_t c1) {
+      kn.rms_backward(g, x, w, rstd, c0 * kNormChunkRows, std::min(rows, c1 * kNormChunkRows), d, dx,
+                      dw != nullptr ? partial.data() : nullptr);
+    });
+    if (dw != nullptr) {
+      // Chunk partials in chunk order: the same sum for every thread count.
+      for (size_t k = 0; k < d; ++k) {
+        double total = 0;
+        for (size_t c = 0; c < chunks; ++c) total += partial[c * d + k];
+        dw[k] = static_cast<float>(total);
+      }
+    }
+  }
+
   uint64_t stream_read(const uint8_t* data, size_t bytes) override {
     const StreamKernels& ks = stream_family().active();
     const size_t words = bytes / 8;
@@ -167,7 +196,7 @@ class CpuBackend final : public Backend {
 
   std::vector<FamilyInfo> families() const override {
     return {describe_family(attention_family()), describe_family(convert_family()), describe_family(copy_family()),
-            describe_family(gemm_family()), describe_family(quant_family()),
+            describe_family(gemm_family()), describe_family(norm_family()), describe_family(quant_family()),
             describe_family(pack_family()), describe_family(ternary_family()), describe_family(stream_family())};
   }
 

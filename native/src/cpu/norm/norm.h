@@ -1,0 +1,31 @@
+// Kernel family "norm": RMSNorm forward and backward over rows of d floats.
+//   y = x * rstd * w, rstd = 1 / sqrt(mean(x^2) + eps)
+//   dx = rstd * w * g - x * rstd^3 * mean(w * g * x), dw = sum over rows of g * x * rstd
+// Sums over a row run in float64. The weight gradient is summed over fixed chunks of
+// kNormChunkRows rows (one partial per chunk, added in chunk order by the caller), so it does not
+// depend on how rows are split between threads.
+#pragma once
+#include <cstddef>
+
+#include "core/registry.h"
+
+namespace bitnet {
+
+constexpr size_t kNormChunkRows = 64;
+
+struct NormKernels {
+  // Rows [r0, r1): out and rstd. w may be null (a weight of ones).
+  void (*rms_forward)(const float* x, const float* w, size_t r0, size_t r1, size_t d, float eps, float* out, float* rstd);
+  // Rows [r0, r1) (r0 a multiple of kNormChunkRows): dx (when not null) and, when dw_chunks is
+  // not null, dw_chunks[c * d + k] = sum of g * x * rstd over the rows of chunk c, in float64.
+  void (*rms_backward)(const float* g, const float* x, const float* w, const float* rstd, size_t r0, size_t r1, size_t d,
+                       float* dx, double* dw_chunks);
+};
+
+extern const NormKernels kNormScalar;
+extern const NormKernels kNormAvx2;
+extern const NormKernels kNormAvx512;
+
+const KernelFamily<NormKernels>& norm_family();
+
+}  // namespace bitnet
