@@ -69,11 +69,13 @@ void gemv_group(const int8_t* x, const uint8_t* g, size_t blocks, int32_t* out) 
                            combine(a30, a31, a32, a33)));
 }
 
-// GEMM: activations are rearranged once per call to xt[k/4][m][4] (rows padded to 32), so a
-// zmm holds 4 consecutive k of 16 rows; a weight row's 4 codes at that k are broadcast to all
-// lanes. Each vpdpbusd then produces 16 outputs of one weight row with no horizontal sums. The
-// micro-kernel keeps 12 weight rows x 32 activation rows in 24 accumulators; codes of 12 rows
-// are unpacked to natural order first.
+// GEMM: weights are the vector operand. A panel of 32 weight rows is unpacked to codes laid out
+// [k/4][32 rows][4 k] (128 bytes per 4 k, 8 KiB at K = 256: it stays in L1), and each step of the
+// micro-kernel multiplies two panel vectors (32 rows x 4 k) by one activation row's 4 int8 values
+// broadcast from memory ({1to16}), for 12 activation rows: 24 accumulators hold a 12 x 32 tile
+// of outputs that is stored row by row, contiguous. Activations are read in place (no
+// rearrangement), so the cost does not grow with M beyond the products themselves.
+constexpr size_t kPanelRows = 32;
 constexpr size_t kMicroRows = 12;
 
 // Unpacks one row (its blocks are 256 bytes apart in the group layout) to codes in natural order.
@@ -89,57 +91,64 @@ void unpack_codes(const uint8_t* row, size_t blocks, uint8_t* codes) {
   }
 }
 
-void rearrange_x(const int8_t* x, size_t ldx, size_t m, size_t mp, size_t kp, int32_t* xt) {
-  const size_t k4 = kp / 4;
-  for (size_t i = 0; i < mp; ++i) {
-    if (i < m) {
-      const int32_t* row = reinterpret_cast<const int32_t*>(x + i * ldx);
-      for (size_t k = 0; k < k4; ++k) std::memcpy(xt + k * mp + i, row + k, 4);
+// Rows [n, n + rows) of w into a panel; rows past `rows` are zero codes (their outputs are not stored).
+void pack_panel(const uint8_t* w, size_t kp, size_t n, size_t rows, uint8_t* codes, uint8_t* panel) {
+  const size_t blocks = kp / kTernaryBlock, k4 = kp / 4;
+  for (size_t r = 0; r < kPanelRows; ++r) {
+    if (r < rows) {
+      unpack_codes(w + tl256_offset(kp, n + r, 0), blocks, codes);
+      for (size_t k = 0; k < k4; ++k) std::memcpy(panel + k * 128 + r * 4, codes + 4 * k, 4);
     } else {
-      for (size_t k = 0; k < k4; ++k) xt[k * mp + i] = 0;
+      for (size_t k = 0; k < k4; ++k) std::memset(panel + k * 128 + r * 4, 0, 4);
     }
   }
 }
 
-void micro_12x32(const uint8_t* codes, size_t kp, const int32_t* xt, size_t mp, size_t m0, int32_t out[kMicroRows][32]) {
+// out[(m0 + i) * ldo + n + j] for i < 12, j < cols (a mask keeps the stores inside the row).
+void micro_12x32(const int8_t* x, size_t ldx, const uint8_t* panel, size_t kp, int32_t* out, size_t ldo, size_t cols) {
   __m512i acc[kMicroRows][2];
   for (auto& r : acc) r[0] = r[1] = _mm512_setzero_si512();
   const size_t k4 = kp / 4;
   for (size_t k = 0; k < k4; ++k) {
-    const __m512i xa = _mm512_loadu_si512(xt + k * mp + m0);
-    const __m512i xb = _mm512_loadu_si512(xt + k * mp + m0 + 16);
-    for (size_t j = 0; j < kMicroRows; ++j) {
-      int32_t w4;
-      std::memcpy(&w4, codes + j * kp + 4 * k, 4);
-      const __m512i wb = _mm512_set1_epi32(w4);
-      acc[j][0] = _mm512_dpbusd_epi32(acc[j][0], wb, xa);
-      acc[j][1] = _mm512_dpbusd_epi32(acc[j][1], wb, xb);
+    const __m512i w0 = _mm512_loadu_si512(panel + k * 128);
+    const __m512i w1 = _mm512_loadu_si512(panel + k * 128 + 64);
+#pragma GCC unroll 12
+    for (size_t i = 0; i < kMicroRows; ++i) {
+      int32_t x4;
+      std::memcpy(&x4, x + i * ldx + 4 * k, 4);
+      const __m512i xb = _mm512_set1_epi32(x4);
+      dpbusd(acc[i][0], w0, xb);
+      dpbusd(acc[i][1], w1, xb);
     }
   }
-  for (size_t j = 0; j < kMicroRows; ++j) {
-    _mm512_storeu_si512(out[j], acc[j][0]);
-    _mm512_storeu_si512(out[j] + 16, acc[j][1]);
+  const __mmask16 m0 = cols >= 16 ? 0xffff : static_cast<__mmask16>((1u << cols) - 1);
+  const __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : static_cast<__mmask16>((1u << (cols - 16)) - 1);
+#pragma GCC unroll 12
+  for (size_t i = 0; i < kMicroRows; ++i) {
+    _mm512_mask_storeu_epi32(out + i * ldo, m0, acc[i][0]);
+    _mm512_mask_storeu_epi32(out + i * ldo + 16, m1, acc[i][1]);
   }
 }
 
-void gemm(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1,
-          int32_t* out, size_t ldo, uint8_t* scratch) {
-  const size_t blocks = kp / kTernaryBlock;
-  const size_t mp = (m + kTernaryGemmRowsM - 1) / kTernaryGemmRowsM * kTernaryGemmRowsM;
-  uint8_t* codes = scratch;
-  int32_t* xt = reinterpret_cast<int32_t*>(scratch + kTernaryTileRows * kp);
-  rearrange_x(x, ldx, m, mp, kp, xt);
-  for (size_t nt = n0; nt < n1; nt += kMicroRows) {
-    const size_t rows = std::min(kMicroRows, n1 - nt);
-    for (size_t r = 0; r < rows; ++r) unpack_codes(w + tl256_offset(kp, nt + r, 0), blocks, codes + r * kp);
-    // Rows past the end compute into discarded outputs; zero them so no stale bytes are read.
-    if (rows < kMicroRows) std::memset(codes + rows * kp, 0, (kMicroRows - rows) * kp);
-    for (size_t m0 = 0; m0 < mp; m0 += 32) {
-      alignas(64) int32_t tile[kMicroRows][32];
-      micro_12x32(codes, kp, xt, mp, m0, tile);
-      const size_t mm = std::min<size_t>(32, m - m0);
-      for (size_t j = 0; j < rows; ++j)
-        for (size_t i = 0; i < mm; ++i) out[(m0 + i) * ldo + nt + j] = tile[j][i];
+void gemm(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1, int32_t* out, size_t ldo,
+          uint8_t* scratch) {
+  uint8_t* panel = scratch;                       // 32 * kp
+  uint8_t* codes = scratch + kPanelRows * kp;      // kp
+  int8_t* xtail = reinterpret_cast<int8_t*>(codes + kp);  // 12 * kp
+  alignas(64) int32_t tile[kMicroRows * kPanelRows];
+  const size_t full = m / kMicroRows * kMicroRows;
+  if (full < m) {
+    // The last rows of activations, zero padded to a whole micro tile (read in place otherwise).
+    std::memset(xtail, 0, kMicroRows * kp);
+    for (size_t i = full; i < m; ++i) std::memcpy(xtail + (i - full) * kp, x + i * ldx, kp);
+  }
+  for (size_t n = n0; n < n1; n += kPanelRows) {
+    const size_t cols = std::min(kPanelRows, n1 - n);
+    pack_panel(w, kp, n, cols, codes, panel);
+    for (size_t i = 0; i < full; i += kMicroRows) micro_12x32(x + i * ldx, ldx, panel, kp, out + i * ldo + n, ldo, cols);
+    if (full < m) {
+      micro_12x32(xtail, kp, panel, kp, tile, kPanelRows, cols);
+      for (size_t i = 0; i < m - full; ++i) std::memcpy(out + (full + i) * ldo + n, tile + i * kPanelRows, cols * sizeof(int32_t));
     }
   }
 }

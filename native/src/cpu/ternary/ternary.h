@@ -32,14 +32,11 @@ static inline size_t tl256_offset(size_t kp, size_t row, size_t block) {
   return (row / 4) * kp + block * kTernaryBlockBytes * 4 + (row % 4) * kTernaryBlockBytes;
 }
 
-// Rows of weights a GEMM variant unpacks at once; the caller provides
-// ternary_scratch_bytes(kp, m) bytes of 64-byte aligned scratch per thread: unpacked codes of a
-// tile of rows, and the activations rearranged for broadcast GEMM micro-kernels.
+// Threads split the output rows (weights) in tiles of kTernaryTileRows; the caller provides
+// ternary_scratch_bytes(kp, m) bytes of 64-byte aligned scratch per thread for the GEMM variants'
+// unpacked weight panels and zero-padded activation tails.
 constexpr size_t kTernaryTileRows = 16;
-constexpr size_t kTernaryGemmRowsM = 32;
-static inline size_t ternary_scratch_bytes(size_t kp, size_t m) {
-  return kTernaryTileRows * kp + (m + kTernaryGemmRowsM - 1) / kTernaryGemmRowsM * kTernaryGemmRowsM * kp;
-}
+static inline size_t ternary_scratch_bytes(size_t kp, size_t /*m*/) { return 48 * kp; }
 
 struct TernaryKernels {
   // out[m * ldo + n] = sum_k code(w[n, k]) * x[m, k] for m in [0, M), n in [n0, n1); n0 is a
