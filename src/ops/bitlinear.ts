@@ -6,6 +6,7 @@
 // Forward (lambda = 1) runs on the native int8 x ternary kernels: exact int32 dots, then
 // (dot * s_w) / s_x in float64 rounded once. Backward uses the dequantized operands in fp32 on the
 // GEMM: dX = g @ w~, dW = g^T @ x~.
+import { addon } from "../backend/addon";
 import { Tensor } from "../tensor/tensor";
 import { formatShape } from "../tensor/shape";
 import { describe } from "../tensor/dtype";
@@ -26,17 +27,17 @@ function activationTilde(q: QuantizedActivations, x: Float32Array | null, m: num
   const qv = q.padded.data();
   const s = q.scales.data();
   const kp = q.padded.shape[1];
+  if (lambda === 1 || x === null) {
+    addon().dequantizeActivations(qv, m, k, s, o);
+    return out;
+  }
   for (let i = 0; i < m; i++) {
     const si = s[i];
     const row = i * kp;
     const orow = i * k;
-    if (lambda === 1 || x === null) {
-      for (let j = 0; j < k; j++) o[orow + j] = qv[row + j] / si;
-    } else {
-      for (let j = 0; j < k; j++) {
-        const xv = x[orow + j];
-        o[orow + j] = xv + lambda * (qv[row + j] / si - xv);
-      }
+    for (let j = 0; j < k; j++) {
+      const xv = x[orow + j];
+      o[orow + j] = xv + lambda * (qv[row + j] / si - xv);
     }
   }
   return out;

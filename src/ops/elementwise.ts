@@ -5,6 +5,7 @@ import { describe } from "../tensor/dtype";
 import { contiguousStrides, formatShape, numelOf } from "../tensor/shape";
 import { Generator, defaultGenerator } from "../tensor/random";
 import { record } from "../autograd/tape";
+import { addon } from "../backend/addon";
 import { broadcastShapes, checkInput, checkNumber, readF32, sameShape } from "./util";
 
 // ---------------------------------------------------------------------------------------------
@@ -71,7 +72,16 @@ function broadcastStrides(p: readonly number[], s: readonly number[]): number[] 
 }
 
 /** o = x op y over identical shapes. */
+// From this many elements the native kernels (cpu/elementwise, threaded) take over: the results
+// are the same bit for bit (each is one correctly rounded float32 operation either way).
+export const NATIVE_ELEMENTWISE_MIN = 1 << 15;
+const NATIVE_OP = ["add", "sub", "mul", "div"] as const;
+
 function flatKernel(op: BinaryOp, x: Float32Array, y: Float32Array, o: Float32Array, n: number): void {
+  if (n >= NATIVE_ELEMENTWISE_MIN && x.length === n && y.length === n && o.length === n) {
+    addon().elementwise(NATIVE_OP[op], x, y, o);
+    return;
+  }
   switch (op) {
     case ADD:
       for (let i = 0; i < n; i++) o[i] = x[i] + y[i];
@@ -550,16 +560,24 @@ export function relu(x: Tensor<"f32">): Tensor<"f32"> {
  */
 export function relu2(x: Tensor<"f32">): Tensor<"f32"> {
   const { out, o, xd, release } = unaryBegin("relu2", x);
-  for (let i = 0; i < o.length; i++) {
-    const v = xd[i];
-    o[i] = v > 0 ? v * v : 0;
+  if (o.length >= NATIVE_ELEMENTWISE_MIN && xd.length === o.length) {
+    addon().elementwise("relu2", xd, null, o);
+  } else {
+    for (let i = 0; i < o.length; i++) {
+      const v = xd[i];
+      o[i] = v > 0 ? v * v : 0;
+    }
   }
   release();
   return record("relu2", out, [x], (g) => {
     const { gx, d, gd, release } = gradBegin("relu2 (backward)", g, x.shape);
     const xr = readF32(x);
     const v = xr.data;
-    for (let i = 0; i < d.length; i++) d[i] = v[i] > 0 ? 2 * v[i] * gd[i] : 0;
+    if (d.length >= NATIVE_ELEMENTWISE_MIN && v.length === d.length && gd.length === d.length) {
+      addon().elementwise("relu2Backward", v, gd, d);
+    } else {
+      for (let i = 0; i < d.length; i++) d[i] = v[i] > 0 ? 2 * v[i] * gd[i] : 0;
+    }
     xr.release();
     release();
     return [gx];

@@ -1319,6 +1319,88 @@ const TABLE: Record<string, Binding> = {
     },
   },
 
+  elementwise: {
+    riskyExtras: true,
+    signature: "elementwise(op, a, b, out)",
+    required: 4,
+    params: [
+      { name: "op", kind: "string", expected: "a string", valid: () => "add" },
+      { name: "a", kind: "typed", expected: F32, valid: () => new Float32Array(4), wrongTyped: otherTyped(Float32Array, 4) },
+      { name: "b", kind: "typed", expected: F32, valid: () => new Float32Array(4), wrongTyped: otherTyped(Float32Array, 4) },
+      { name: "out", kind: "typed", expected: F32, valid: () => new Float32Array(4), wrongTyped: otherTyped(Float32Array, 4) },
+    ],
+    extra: () => {
+      const fn = "elementwise";
+      const args = argsOf(() => ["add", new Float32Array(4), new Float32Array(4), new Float32Array(4)]);
+      const c = caseWith(fn, args);
+      return [
+        c("unknown op", { 0: "pow" }, RangeError, msg(fn, "op", esc("one of 'add', 'sub', 'mul', 'div', 'relu2', 'relu2Backward'"), "'pow'")),
+        c("b shorter than a", { 2: new Float32Array(3) }, RangeError, msg(fn, "b", lengthIs(4, "the length of a"), "length 3")),
+        c("out longer than a", { 3: new Float32Array(5) }, RangeError, msg(fn, "out", lengthIs(4, "the length of a"), "length 5")),
+        c("b given to a unary op", { 0: "relu2" }, TypeError, msg(fn, "b", esc("null (relu2 reads only a)"), "Float32Array(4)")),
+        {
+          label: "out partly over a",
+          call: () => {
+            const buf = new Float32Array(6);
+            return raw[fn]("add", buf.subarray(0, 4), new Float32Array(4), buf.subarray(2, 6));
+          },
+          error: RangeError,
+          message: msg(fn, "out", OVERLAP("a"), "an overlapping view"),
+        },
+        ...detachedCases(fn, args, [
+          [1, "a", Float32Array, F32],
+          [3, "out", Float32Array, F32],
+        ]),
+      ];
+    },
+    valid: () => {
+      const a = Float32Array.of(1, -2, 3, 0.5);
+      const out = new Float32Array(4);
+      addon().elementwise("mul", a, Float32Array.of(2, 2, -1, 4), out);
+      assert.deepEqual(Array.from(out), [2, -4, -3, 2]);
+      addon().elementwise("relu2", a, null, out);
+      assert.deepEqual(Array.from(out), [1, 0, 9, 0.25]);
+      addon().elementwise("add", a, a, a); // in place
+      assert.deepEqual(Array.from(a), [2, -4, 6, 1]);
+    },
+  },
+
+  dequantizeActivations: {
+    riskyExtras: true,
+    signature: "dequantizeActivations(q, rows, cols, scales, out)",
+    required: 5,
+    params: [
+      { name: "q", kind: "typed", expected: I8, valid: () => new Int8Array(512), wrongTyped: otherTyped(Int8Array, 512) },
+      { name: "rows", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
+      { name: "cols", kind: "number", expected: "a number", valid: () => 3, range: [0, KMAX] },
+      { name: "scales", kind: "typed", expected: F32, valid: () => new Float32Array([1, 2]), wrongTyped: otherTyped(Float32Array, 2) },
+      { name: "out", kind: "typed", expected: F32, valid: () => new Float32Array(6), wrongTyped: otherTyped(Float32Array, 6) },
+    ],
+    extra: () => {
+      const fn = "dequantizeActivations";
+      const args = argsOf(() => [new Int8Array(512), 2, 3, new Float32Array([1, 2]), new Float32Array(6)]);
+      const c = caseWith(fn, args);
+      return [
+        c("q of unpadded rows", { 0: new Int8Array(6) }, RangeError, msg(fn, "q", lengthIs(512, "rows * cols padded to a multiple of 256"), "length 6")),
+        c("a zero scale", { 3: new Float32Array([1, 0]) }, RangeError, msg(fn, "scales", "finite positive scales", "scales[1] = 0")),
+        c("a NaN scale", { 3: new Float32Array([NaN, 1]) }, RangeError, msg(fn, "scales", "finite positive scales", "scales[0] = NaN")),
+        c("out short", { 4: new Float32Array(5) }, RangeError, msg(fn, "out", lengthIs(6, "rows * cols"), "length 5")),
+        ...detachedCases(fn, args, [
+          [0, "q", Int8Array, I8],
+          [4, "out", Float32Array, F32],
+        ]),
+      ];
+    },
+    valid: () => {
+      const q = new Int8Array(512);
+      q.set([127, -128, 3], 0);
+      q.set([1, 2, -64], 256);
+      const out = new Float32Array(6);
+      addon().dequantizeActivations(q, 2, 3, Float32Array.of(127, 64), out);
+      assert.deepEqual(Array.from(out), [1, Math.fround(-128 / 127), Math.fround(3 / 127), 1 / 64, 2 / 64, -1]);
+    },
+  },
+
   rmsNormForward: {
     riskyExtras: true,
     signature: "rmsNormForward(x, w, rows, d, eps, out, rstd)",

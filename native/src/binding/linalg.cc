@@ -1,4 +1,4 @@
-// Bindings of the fp32 GEMM, causal attention and RMSNorm. Matrices are row-major Float32Arrays (any view: the data pointer
+// Bindings of the fp32 GEMM, causal attention, RMSNorm and the element-wise maps. Matrices are row-major Float32Arrays (any view: the data pointer
 // starts at the view), with leading dimensions in elements. Every access the kernel will make
 // is checked against the arrays' lengths here, and C may not overlap A or B (threads write C
 // while reading A and B).
@@ -230,9 +230,34 @@ Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value Elementwise(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "elementwise(op, a, b, out)", 4);
+    const std::string op = args.choice(0, "op", {"add", "sub", "mul", "div", "relu2", "relu2Backward"});
+    const int code = op == "add" ? 0 : op == "sub" ? 1 : op == "mul" ? 2 : op == "div" ? 3 : op == "relu2" ? 4 : 5;
+    const bool binary = code != 4;
+    TypedView a = args.typed(1, "a", {napi_float32_array});
+    std::optional<TypedView> b;
+    if (binary) {
+      b = args.typed(2, "b", {napi_float32_array});
+      expect_length(args, "b", *b, a.length, "the length of a");
+    } else if (!args.is_null(2)) {
+      args.type_error("b", "null (" + op + " reads only a)", info[2]);
+    }
+    TypedView out = args.typed(3, "out", {napi_float32_array});
+    expect_length(args, "out", out, a.length, "the length of a");
+    // out may be a itself (in place) but must not partly overlap an input.
+    if (out.data != a.data) expect_disjoint(args, "out", out, "a", a);
+    if (b && out.data != b->data) expect_disjoint(args, "out", out, "b", *b);
+    cpu_backend().elementwise(code, reinterpret_cast<const float*>(a.data), data_of(b), reinterpret_cast<float*>(out.data), a.length);
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void register_linalg(Napi::Env env, Napi::Object exports) {
+  exports.Set("elementwise", Napi::Function::New(env, Elementwise, "elementwise"));
   exports.Set("rmsNormForward", Napi::Function::New(env, RmsNormForward, "rmsNormForward"));
   exports.Set("rmsNormBackward", Napi::Function::New(env, RmsNormBackward, "rmsNormBackward"));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));

@@ -211,6 +211,28 @@ Napi::Value TernaryMatmul(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value DequantizeActivations(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "dequantizeActivations(q, rows, cols, scales, out)", 5);
+    const int64_t rows = args.integer(1, "rows", 0, kMaxDim);
+    const int64_t cols = args.integer(2, "cols", 0, kMaxK);
+    check_elements(args, rows, cols, "rows", "cols");
+    const size_t kp = ternary_padded_k(static_cast<size_t>(cols));
+    TypedView q = args.typed(0, "q", {napi_int8_array});
+    TypedView scales = args.typed(3, "scales", {napi_float32_array});
+    TypedView out = args.typed(4, "out", {napi_float32_array});
+    expect_length(args, "q", q, static_cast<uint64_t>(rows) * kp, "rows * cols padded to a multiple of 256");
+    expect_length(args, "scales", scales, static_cast<uint64_t>(rows), "rows");
+    expect_length(args, "out", out, static_cast<uint64_t>(rows * cols), "rows * cols");
+    expect_disjoint(args, "out", out, "q", q);
+    expect_disjoint(args, "out", out, "scales", scales);
+    check_scales(args, "scales", scales);
+    cpu_backend().dequantize_activations(reinterpret_cast<const int8_t*>(q.data), static_cast<size_t>(rows), static_cast<size_t>(cols), kp,
+                                         reinterpret_cast<const float*>(scales.data), reinterpret_cast<float*>(out.data));
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value StreamRead(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args args(info, "streamRead(data)", 1);
@@ -230,6 +252,7 @@ void register_quant(Napi::Env env, Napi::Object exports) {
   exports.Set("packTernary", Napi::Function::New(env, PackTernary, "packTernary"));
   exports.Set("unpackTernary", Napi::Function::New(env, UnpackTernary, "unpackTernary"));
   exports.Set("ternaryMatmul", Napi::Function::New(env, TernaryMatmul, "ternaryMatmul"));
+  exports.Set("dequantizeActivations", Napi::Function::New(env, DequantizeActivations, "dequantizeActivations"));
   exports.Set("streamRead", Napi::Function::New(env, StreamRead, "streamRead"));
 }
 

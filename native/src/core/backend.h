@@ -64,6 +64,11 @@ class Backend {
   virtual void rms_norm_backward(const float* g, const float* x, const float* w, const float* rstd, size_t rows, size_t d,
                                  float* dx, float* dw) = 0;
 
+  // out = a op b element-wise (op: cpu/elementwise/elementwise.h; b unused by unary ops).
+  virtual void elementwise(int op, const float* a, const float* b, float* out, size_t n) = 0;
+  // out[rows, cols] = q / scale per row (q: rows of kp int8).
+  virtual void dequantize_activations(const int8_t* q, size_t rows, size_t cols, size_t kp, const float* scale, float* out) = 0;
+
   // XOR checksum of bytes (a multiple of 8) read across the pool: the memory roofline.
   virtual uint64_t stream_read(const uint8_t* data, size_t bytes) = 0;
 

@@ -8,6 +8,7 @@
 #include "cpu/convert/convert.h"
 #include "cpu/attention/attention.h"
 #include "cpu/copy/copy.h"
+#include "cpu/elementwise/elementwise.h"
 #include "cpu/gemm/gemm.h"
 #include "cpu/norm/norm.h"
 #include "cpu/pack/pack.h"
@@ -182,6 +183,17 @@ class CpuBackend final : public Backend {
     }
   }
 
+  void elementwise(int op, const float* a, const float* b, float* out, size_t n) override {
+    const ElementwiseKernels& ke = elementwise_family().active();
+    run_chunked(n, [&](size_t i0, size_t i1) { ke.map(static_cast<ElementwiseOp>(op), a + i0, b == nullptr ? nullptr : b + i0, out + i0, i1 - i0); });
+  }
+
+  void dequantize_activations(const int8_t* q, size_t rows, size_t cols, size_t kp, const float* scale, float* out) override {
+    const ElementwiseKernels& ke = elementwise_family().active();
+    parallel_for(rows, std::max<size_t>(1, kConvertChunk / std::max<size_t>(cols, 1)),
+                 [&](size_t r0, size_t r1) { ke.dequantize(q, r0, r1, cols, kp, scale, out); });
+  }
+
   uint64_t stream_read(const uint8_t* data, size_t bytes) override {
     const StreamKernels& ks = stream_family().active();
     const size_t words = bytes / 8;
@@ -196,7 +208,7 @@ class CpuBackend final : public Backend {
 
   std::vector<FamilyInfo> families() const override {
     return {describe_family(attention_family()), describe_family(convert_family()), describe_family(copy_family()),
-            describe_family(gemm_family()), describe_family(norm_family()), describe_family(quant_family()),
+            describe_family(elementwise_family()), describe_family(gemm_family()), describe_family(norm_family()), describe_family(quant_family()),
             describe_family(pack_family()), describe_family(ternary_family()), describe_family(stream_family())};
   }
 

@@ -1,0 +1,8 @@
+// The element-wise kernels compiled with this file's ISA flags (see impl.h).
+#include "cpu/elementwise/impl.h"
+
+namespace bitnet {
+
+const ElementwiseKernels kElementwiseAvx512 = {elementwise_impl::map, elementwise_impl::dequantize};
+
+}  // namespace bitnet

@@ -1,0 +1,28 @@
+// Kernel family "elementwise": the hot element-wise maps of training (residual adds, gated
+// products, ReLU^2 and its gradient, gradient accumulation) and the dequantization of int8
+// activations. Every result is one correctly rounded float32 operation of its inputs, exactly
+// what the JavaScript fallbacks compute, so the two paths agree bit for bit.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/registry.h"
+
+namespace bitnet {
+
+enum class ElementwiseOp : int { Add = 0, Sub = 1, Mul = 2, Div = 3, Relu2 = 4, Relu2Backward = 5 };
+
+struct ElementwiseKernels {
+  // out[i] = a[i] op b[i] for i in [0, n) (Relu2 reads only a; Relu2Backward: a = x, b = g).
+  void (*map)(ElementwiseOp op, const float* a, const float* b, float* out, size_t n);
+  // out[r, c] = q[r * kp + c] / scale[r] for rows [r0, r1), c < cols.
+  void (*dequantize)(const int8_t* q, size_t r0, size_t r1, size_t cols, size_t kp, const float* scale, float* out);
+};
+
+extern const ElementwiseKernels kElementwiseScalar;
+extern const ElementwiseKernels kElementwiseAvx2;
+extern const ElementwiseKernels kElementwiseAvx512;
+
+const KernelFamily<ElementwiseKernels>& elementwise_family();
+
+}  // namespace bitnet

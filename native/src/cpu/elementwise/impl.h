@@ -1,0 +1,44 @@
+// The element-wise kernels, written once as plain loops and compiled per ISA (ref.cc, avx2.cc,
+// avx512.cc). Internal linkage: see core/registry.h.
+#pragma once
+#include "cpu/elementwise/elementwise.h"
+
+namespace bitnet {
+namespace {
+namespace elementwise_impl {
+
+void map(ElementwiseOp op, const float* a, const float* b, float* out, size_t n) {
+  switch (op) {
+    case ElementwiseOp::Add:
+      for (size_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+      break;
+    case ElementwiseOp::Sub:
+      for (size_t i = 0; i < n; ++i) out[i] = a[i] - b[i];
+      break;
+    case ElementwiseOp::Mul:
+      for (size_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
+      break;
+    case ElementwiseOp::Div:
+      for (size_t i = 0; i < n; ++i) out[i] = a[i] / b[i];
+      break;
+    case ElementwiseOp::Relu2:
+      for (size_t i = 0; i < n; ++i) out[i] = a[i] > 0.0f ? a[i] * a[i] : 0.0f;
+      break;
+    case ElementwiseOp::Relu2Backward:
+      for (size_t i = 0; i < n; ++i) out[i] = a[i] > 0.0f ? (2.0f * a[i]) * b[i] : 0.0f;
+      break;
+  }
+}
+
+void dequantize(const int8_t* q, size_t r0, size_t r1, size_t cols, size_t kp, const float* scale, float* out) {
+  for (size_t r = r0; r < r1; ++r) {
+    const float s = scale[r];
+    const int8_t* qr = q + r * kp;
+    float* o = out + r * cols;
+    for (size_t c = 0; c < cols; ++c) o[c] = static_cast<float>(qr[c]) / s;
+  }
+}
+
+}  // namespace elementwise_impl
+}  // namespace
+}  // namespace bitnet
