@@ -1,10 +1,14 @@
 // The `bitnet-lab` command line. Subcommands are added by the kernel and runner issues.
 import { backendInfo, getNumThreads } from "../src";
+import { runDemo } from "./demo";
 
 const USAGE = `usage: bitnet-lab <command>
 
 commands:
   info        print the native backend: CPU, ISA chosen per kernel family, threads, compiler
+  demo [--steps N]
+              train a small BitNet b1.58 model with QAT on the Brown corpus (default 100
+              steps), print its validation loss, a sample and the kernel profile
   help        print this message`;
 
 /** Runs the CLI; resolves to the process exit code. */
@@ -31,6 +35,15 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`  kernels:`);
       for (const f of info.families) console.log(`    ${f.name.padEnd(10)} ${f.chosen.padEnd(8)} (available: ${f.available.join(", ")})`);
       return 0;
+    }
+    case "demo": {
+      const i = rest.indexOf("--steps");
+      const steps = i >= 0 ? Number(rest[i + 1]) : 100;
+      if (!Number.isInteger(steps) || steps < 1) {
+        console.error(`bitnet-lab demo: --steps must be a positive integer, received ${rest[i + 1]}`);
+        return 2;
+      }
+      return runDemo({ steps, log: (line) => console.log(line) });
     }
     case undefined:
     case "help":
