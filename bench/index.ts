@@ -2,12 +2,14 @@
 import * as kernels from "./kernels";
 import * as storage from "./storage";
 import * as train from "./train";
+import * as mnist from "./mnist";
 
 const benches: Record<string, { run: () => void | Promise<void> }> = {
   kernels,
   storage,
   train,
   "train-quality": { run: train.runQuality },
+  mnist,
 };
 
 async function main(): Promise<void> {
