@@ -3,9 +3,11 @@ import * as kernels from "./kernels";
 import * as storage from "./storage";
 import * as train from "./train";
 import * as mnist from "./mnist";
+import * as gemm from "./gemm";
 
 const benches: Record<string, { run: () => void | Promise<void> }> = {
   kernels,
+  gemm,
   storage,
   train,
   "train-quality": { run: train.runQuality },

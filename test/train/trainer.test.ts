@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { getNumThreads, setNumThreads, Tensor } from "../../src";
+import { Generator, getNumThreads, noGrad, setNumThreads, Tensor } from "../../src";
 import { BitNetLM } from "../../src/nn";
 import { CharTokenizer, TextDataset } from "../../src/data";
-import { AdamW } from "../../src/train/optim";
+import { AdamW, SGD } from "../../src/train/optim";
 import { twoStage } from "../../src/train/schedule";
 import { Trainer, TrainingDivergedError } from "../../src/train/trainer";
 import { crossEntropy } from "../../src/ops";
@@ -154,4 +154,46 @@ test("loading a checkpoint of another model, or a file that is not a checkpoint,
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("gradient accumulation averages the micro-batches' gradients; onProgress reports the run", async () => {
+  const make = () => new BitNetLM({ hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1, num_attention_heads: 2, vocab_size: tokenizer.vocabSize, linear: "fp32" }, { seed: 3 });
+  const lossOf = (model: BitNetLM, b: { inputs: Tensor<"i32">; targets: Tensor<"i32"> }) =>
+    crossEntropy(model.forward(b.inputs).reshape([-1, tokenizer.vocabSize]), b.targets.reshape([-1]));
+  const model = make();
+  const progress: number[] = [];
+  const trainer = new Trainer({
+    model,
+    optimizer: new SGD(model.parameters(), { lr: 0.5 }),
+    seed: 5,
+    accumulationSteps: 2,
+    nextBatch: (g) => data.batch(3, 8, g),
+    loss: (b) => lossOf(model, b),
+  });
+  await trainer.fit({ steps: 1, onProgress: (p) => progress.push(p.step, p.totalSteps, p.remainingSeconds) });
+  assert.deepEqual(progress, [1, 1, 0]);
+  // By hand: the same two batches, each loss's backward seeded with 1/2, then p -= 0.5 * grad.
+  const manual = make();
+  const g = new Generator(5);
+  const half = Tensor.empty([], "f32");
+  half.data()[0] = 0.5;
+  const losses: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const b = data.batch(3, 8, g);
+    const l = lossOf(manual, b);
+    losses.push(l.item());
+    l.backward(half);
+    for (const t of [l, b.inputs, b.targets]) t.dispose();
+  }
+  noGrad(() => {
+    for (const p of manual.parameters()) {
+      const d = p.data(), gd = p.grad!.data();
+      for (let i = 0; i < d.length; i++) d[i] = d[i] - 0.5 * gd[i];
+    }
+  });
+  assert.equal(trainer.history[0].loss, (losses[0] + losses[1]) / 2);
+  model.namedParameters().forEach(([name, p], i) => assert.deepEqual(p.toFloat32Array(), manual.parameters()[i].toFloat32Array(), name));
+  model.dispose();
+  manual.dispose();
+  half.dispose();
 });
