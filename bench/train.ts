@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { getNumThreads, setNumThreads } from "../src";
+import { getNumThreads, noGrad, setNumThreads, tidy } from "../src";
 import { BitNetLM } from "../src/nn";
 import { CharTokenizer, TextDataset, brownCorpus } from "../src/data";
 import { AdamW, Trainer, twoStage, warmupCosine } from "../src/train";
@@ -72,11 +72,13 @@ async function runOurs(data: TextDataset, mode: "bitnet" | "fp32", threads: numb
     model.eval();
     let total = 0;
     let count = 0;
+    // noGrad + tidy per batch: a synchronous loop never lets the GC's finalizers free forgotten
+    // tensors, so every intermediate must be disposed here (without it this loop ran out of 24 GiB).
     for (const b of data.validationBatches(BATCH, SEQ)) {
-      const loss = crossEntropy(model.forward(b.inputs).reshape([-1, vocab]), b.targets.reshape([-1]), { reduction: "sum" });
-      total += loss.item();
+      total += noGrad(() => tidy(() => crossEntropy(model.forward(b.inputs).reshape([-1, vocab]), b.targets.reshape([-1]), { reduction: "sum" }).item()));
       count += b.targets.numel;
-      for (const t of [loss, b.inputs, b.targets]) t.dispose();
+      b.inputs.dispose();
+      b.targets.dispose();
     }
     result.valLoss = total / count;
   }

@@ -91,12 +91,17 @@ void unpack_codes(const uint8_t* row, size_t blocks, uint8_t* codes) {
   }
 }
 
-// Rows [n, n + rows) of w into a panel; rows past `rows` are zero codes (their outputs are not stored).
-void pack_panel(const uint8_t* w, size_t kp, size_t n, size_t rows, uint8_t* codes, uint8_t* panel) {
-  const size_t blocks = kp / kTernaryBlock, k4 = kp / 4;
+// k is processed in chunks of kPanelK (a 32-row panel chunk is 32 KiB: one L1); each chunk's
+// products are added to the outputs of the chunks before it.
+constexpr size_t kPanelK = 1024;
+
+// Rows [n, n + rows) of w, k in [k0, k0 + kc), into a panel; rows past `rows` are zero codes
+// (their outputs are not stored). `codes` holds one row's unpacked chunk.
+void pack_panel(const uint8_t* w, size_t kp, size_t k0, size_t kc, size_t n, size_t rows, uint8_t* codes, uint8_t* panel) {
+  const size_t k4 = kc / 4;
   for (size_t r = 0; r < kPanelRows; ++r) {
     if (r < rows) {
-      unpack_codes(w + tl256_offset(kp, n + r, 0), blocks, codes);
+      unpack_codes(w + tl256_offset(kp, n + r, k0 / kTernaryBlock), kc / kTernaryBlock, codes);
       for (size_t k = 0; k < k4; ++k) std::memcpy(panel + k * 128 + r * 4, codes + 4 * k, 4);
     } else {
       for (size_t k = 0; k < k4; ++k) std::memset(panel + k * 128 + r * 4, 0, 4);
@@ -104,37 +109,84 @@ void pack_panel(const uint8_t* w, size_t kp, size_t n, size_t rows, uint8_t* cod
   }
 }
 
-// out[(m0 + i) * ldo + n + j] for i < 12, j < cols (a mask keeps the stores inside the row).
-void micro_12x32(const int8_t* x, size_t ldx, const uint8_t* panel, size_t kp, int32_t* out, size_t ldo, size_t cols) {
-  __m512i acc[kMicroRows][2];
-  for (auto& r : acc) r[0] = r[1] = _mm512_setzero_si512();
-  const size_t k4 = kp / 4;
+// out[i * ldo + j] = the 12 x 32 tile for i < 12, j < cols (a mask keeps the stores inside the
+// row). Kept free of any other work: GCC spills the 24 accumulators as soon as the epilogue has
+// a second path, so later k chunks go through a tile the caller adds.
+void micro_12x32(const int8_t* x, size_t ldx, const uint8_t* panel, size_t kc, int32_t* out, size_t ldo, size_t cols) {
+  // Named accumulators (not an array): GCC kept an array of them on the stack.
+  const __m512i z = _mm512_setzero_si512();
+  __m512i a0_0 = z, a0_1 = z;
+  __m512i a1_0 = z, a1_1 = z;
+  __m512i a2_0 = z, a2_1 = z;
+  __m512i a3_0 = z, a3_1 = z;
+  __m512i a4_0 = z, a4_1 = z;
+  __m512i a5_0 = z, a5_1 = z;
+  __m512i a6_0 = z, a6_1 = z;
+  __m512i a7_0 = z, a7_1 = z;
+  __m512i a8_0 = z, a8_1 = z;
+  __m512i a9_0 = z, a9_1 = z;
+  __m512i a10_0 = z, a10_1 = z;
+  __m512i a11_0 = z, a11_1 = z;
+  const size_t k4 = kc / 4;
   for (size_t k = 0; k < k4; ++k) {
     const __m512i w0 = _mm512_loadu_si512(panel + k * 128);
     const __m512i w1 = _mm512_loadu_si512(panel + k * 128 + 64);
-#pragma GCC unroll 12
-    for (size_t i = 0; i < kMicroRows; ++i) {
-      int32_t x4;
-      std::memcpy(&x4, x + i * ldx + 4 * k, 4);
-      const __m512i xb = _mm512_set1_epi32(x4);
-      dpbusd(acc[i][0], w0, xb);
-      dpbusd(acc[i][1], w1, xb);
-    }
+#define BITNET_MICRO_ROW(i)                               \
+  {                                                       \
+    int32_t x4;                                           \
+    std::memcpy(&x4, x + (i) * ldx + 4 * k, 4);           \
+    const __m512i xb = _mm512_set1_epi32(x4);             \
+    dpbusd(a##i##_0, w0, xb);                             \
+    dpbusd(a##i##_1, w1, xb);                             \
+  }
+    BITNET_MICRO_ROW(0)
+    BITNET_MICRO_ROW(1)
+    BITNET_MICRO_ROW(2)
+    BITNET_MICRO_ROW(3)
+    BITNET_MICRO_ROW(4)
+    BITNET_MICRO_ROW(5)
+    BITNET_MICRO_ROW(6)
+    BITNET_MICRO_ROW(7)
+    BITNET_MICRO_ROW(8)
+    BITNET_MICRO_ROW(9)
+    BITNET_MICRO_ROW(10)
+    BITNET_MICRO_ROW(11)
+#undef BITNET_MICRO_ROW
   }
   const __mmask16 m0 = cols >= 16 ? 0xffff : static_cast<__mmask16>((1u << cols) - 1);
   const __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : static_cast<__mmask16>((1u << (cols - 16)) - 1);
-#pragma GCC unroll 12
-  for (size_t i = 0; i < kMicroRows; ++i) {
-    _mm512_mask_storeu_epi32(out + i * ldo, m0, acc[i][0]);
-    _mm512_mask_storeu_epi32(out + i * ldo + 16, m1, acc[i][1]);
-  }
+  _mm512_mask_storeu_epi32(out + 0 * ldo, m0, a0_0);
+  _mm512_mask_storeu_epi32(out + 0 * ldo + 16, m1, a0_1);
+  _mm512_mask_storeu_epi32(out + 1 * ldo, m0, a1_0);
+  _mm512_mask_storeu_epi32(out + 1 * ldo + 16, m1, a1_1);
+  _mm512_mask_storeu_epi32(out + 2 * ldo, m0, a2_0);
+  _mm512_mask_storeu_epi32(out + 2 * ldo + 16, m1, a2_1);
+  _mm512_mask_storeu_epi32(out + 3 * ldo, m0, a3_0);
+  _mm512_mask_storeu_epi32(out + 3 * ldo + 16, m1, a3_1);
+  _mm512_mask_storeu_epi32(out + 4 * ldo, m0, a4_0);
+  _mm512_mask_storeu_epi32(out + 4 * ldo + 16, m1, a4_1);
+  _mm512_mask_storeu_epi32(out + 5 * ldo, m0, a5_0);
+  _mm512_mask_storeu_epi32(out + 5 * ldo + 16, m1, a5_1);
+  _mm512_mask_storeu_epi32(out + 6 * ldo, m0, a6_0);
+  _mm512_mask_storeu_epi32(out + 6 * ldo + 16, m1, a6_1);
+  _mm512_mask_storeu_epi32(out + 7 * ldo, m0, a7_0);
+  _mm512_mask_storeu_epi32(out + 7 * ldo + 16, m1, a7_1);
+  _mm512_mask_storeu_epi32(out + 8 * ldo, m0, a8_0);
+  _mm512_mask_storeu_epi32(out + 8 * ldo + 16, m1, a8_1);
+  _mm512_mask_storeu_epi32(out + 9 * ldo, m0, a9_0);
+  _mm512_mask_storeu_epi32(out + 9 * ldo + 16, m1, a9_1);
+  _mm512_mask_storeu_epi32(out + 10 * ldo, m0, a10_0);
+  _mm512_mask_storeu_epi32(out + 10 * ldo + 16, m1, a10_1);
+  _mm512_mask_storeu_epi32(out + 11 * ldo, m0, a11_0);
+  _mm512_mask_storeu_epi32(out + 11 * ldo + 16, m1, a11_1);
 }
 
 void gemm(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1, int32_t* out, size_t ldo,
           uint8_t* scratch) {
-  uint8_t* panel = scratch;                       // 32 * kp
-  uint8_t* codes = scratch + kPanelRows * kp;      // kp
-  int8_t* xtail = reinterpret_cast<int8_t*>(codes + kp);  // 12 * kp
+  const size_t kc_max = std::min(kp, kPanelK);
+  uint8_t* panel = scratch;                                   // 32 * kPanelK
+  uint8_t* codes = scratch + kPanelRows * kPanelK;             // kPanelK
+  int8_t* xtail = reinterpret_cast<int8_t*>(codes + kPanelK);  // 12 * kp
   alignas(64) int32_t tile[kMicroRows * kPanelRows];
   const size_t full = m / kMicroRows * kMicroRows;
   if (full < m) {
@@ -144,11 +196,28 @@ void gemm(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, si
   }
   for (size_t n = n0; n < n1; n += kPanelRows) {
     const size_t cols = std::min(kPanelRows, n1 - n);
-    pack_panel(w, kp, n, cols, codes, panel);
-    for (size_t i = 0; i < full; i += kMicroRows) micro_12x32(x + i * ldx, ldx, panel, kp, out + i * ldo + n, ldo, cols);
-    if (full < m) {
-      micro_12x32(xtail, kp, panel, kp, tile, kPanelRows, cols);
-      for (size_t i = 0; i < m - full; ++i) std::memcpy(out + (full + i) * ldo + n, tile + i * kPanelRows, cols * sizeof(int32_t));
+    for (size_t k0 = 0; k0 < kp; k0 += kc_max) {
+      const size_t kc = std::min(kc_max, kp - k0);
+      const bool accumulate = k0 > 0;
+      pack_panel(w, kp, k0, kc, n, cols, codes, panel);
+      for (size_t i = 0; i < full; i += kMicroRows) {
+        if (!accumulate) {
+          micro_12x32(x + i * ldx + k0, ldx, panel, kc, out + i * ldo + n, ldo, cols);
+          continue;
+        }
+        micro_12x32(x + i * ldx + k0, ldx, panel, kc, tile, kPanelRows, cols);
+        for (size_t r = 0; r < kMicroRows; ++r) {
+          int32_t* o = out + (i + r) * ldo + n;
+          for (size_t j = 0; j < cols; ++j) o[j] += tile[r * kPanelRows + j];
+        }
+      }
+      if (full < m) {
+        micro_12x32(xtail + k0, kp, panel, kc, tile, kPanelRows, cols);
+        for (size_t i = 0; i < m - full; ++i) {
+          int32_t* o = out + (full + i) * ldo + n;
+          for (size_t j = 0; j < cols; ++j) o[j] = (accumulate ? o[j] : 0) + tile[i * kPanelRows + j];
+        }
+      }
     }
   }
 }

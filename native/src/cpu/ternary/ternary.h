@@ -36,7 +36,7 @@ static inline size_t tl256_offset(size_t kp, size_t row, size_t block) {
 // ternary_scratch_bytes(kp, m) bytes of 64-byte aligned scratch per thread for the GEMM variants'
 // unpacked weight panels and zero-padded activation tails.
 constexpr size_t kTernaryTileRows = 16;
-static inline size_t ternary_scratch_bytes(size_t kp, size_t /*m*/) { return 48 * kp; }
+static inline size_t ternary_scratch_bytes(size_t kp, size_t /*m*/) { return 33 * 1024 + 16 * kp; }
 
 struct TernaryKernels {
   // out[m * ldo + n] = sum_k code(w[n, k]) * x[m, k] for m in [0, M), n in [n0, n1); n0 is a
