@@ -218,11 +218,12 @@ function refMatmul(xq: Int8Array, xs: Float32Array, codes: Int8Array, ws: number
   return out;
 }
 
-for (const [n, k] of [[1, 1], [3, 7], [17, 130], [257, 1000], [2560, 6912]] as const) {
+for (const [n, k] of [[1, 1], [3, 7], [17, 130], [33, 2100], [257, 1000], [2560, 6912]] as const) {
   test(`ternaryMatmul ${n}x${k}: bit-identical across ISA variants and 1/2 threads, exact vs reference`, () => {
     const before = memoryStats().liveTensors;
     const big = n * k > 1e6;
-    for (const m of big ? [1, 5] : [1, 4, 9]) {
+    // m = 301 takes the AVX-512 panel kernel (m > 256) with a partial tile; 4..256 the short-M kernel.
+    for (const m of big ? [1, 5] : [1, 4, 9, 301]) {
       const x = randn([m, k], { seed: m * 7 + n });
       const q = quantizeActivationsInt8(x);
       const w = randomTernary(n, k, n + k);

@@ -36,7 +36,11 @@ static inline size_t tl256_offset(size_t kp, size_t row, size_t block) {
 // ternary_scratch_bytes(kp, m) bytes of 64-byte aligned scratch per thread for the GEMM variants'
 // unpacked weight panels and zero-padded activation tails.
 constexpr size_t kTernaryTileRows = 16;
-static inline size_t ternary_scratch_bytes(size_t kp, size_t /*m*/) { return 33 * 1024 + 16 * kp; }
+static inline size_t ternary_scratch_bytes(size_t kp, size_t m) {
+  const size_t panels = 33 * 1024 + 16 * kp;         // AVX-512 panel kernel, AVX2 codes
+  const size_t short_m = 12 * kp + (m + 31) / 32 * 32 * kp;  // AVX-512 short-M kernel (M <= 256)
+  return m <= 256 && short_m > panels ? short_m : panels;
+}
 
 struct TernaryKernels {
   // out[m * ldo + n] = sum_k code(w[n, k]) * x[m, k] for m in [0, M), n in [n0, n1); n0 is a
