@@ -29,6 +29,7 @@ const FAMILY: Record<string, string> = {
   sgemm: "gemm",
   attentionForward: "attention",
   rmsNormForward: "norm",
+  rope: "elementwise",
   rmsNormBackward: "norm",
   attentionBackward: "attention",
   quantizeActivations: "quant",

@@ -113,25 +113,12 @@ export function rope(x: Tensor<"f32">, tables: RopeTables, opts?: { offset?: num
   });
 }
 
-// out = rotation of x by sign * angle, pair (i, i + half) of each vector.
+// out = rotation of x by sign * angle, pair (i, i + half) of each vector (native, threaded; each
+// output computed in float64 and rounded once).
 function rotate(x: Float32Array, out: Float32Array, cos: Float32Array, sin: Float32Array, B: number, T: number, H: number, half: number, offset: number, sign: number): void {
-  const hd = 2 * half;
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) {
-      const row = (offset + t) * half;
-      for (let h = 0; h < H; h++) {
-        const o = ((b * T + t) * H + h) * hd;
-        for (let i = 0; i < half; i++) {
-          const c = cos[row + i];
-          const s = sign * sin[row + i];
-          const x1 = x[o + i];
-          const x2 = x[o + half + i];
-          out[o + i] = x1 * c - x2 * s;
-          out[o + half + i] = x1 * s + x2 * c;
-        }
-      }
-    }
-  }
+  runKernel("rope", 6 * B * T * H * half, 8 * x.length, () => `B=${B} T=${T} H=${H} hd=${2 * half}`, () =>
+    addon().rope(x, out, B, T, H, 2 * half, cos, sin, offset, sign),
+  );
 }
 
 /**

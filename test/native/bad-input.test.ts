@@ -1365,6 +1365,57 @@ const TABLE: Record<string, Binding> = {
     },
   },
 
+  rope: {
+    riskyExtras: true,
+    signature: "rope(x, out, batch, seq, heads, headDim, cos, sin, offset, sign)",
+    required: 10,
+    params: [
+      { name: "x", kind: "typed", expected: F32, valid: () => new Float32Array(16), wrongTyped: otherTyped(Float32Array, 16) },
+      { name: "out", kind: "typed", expected: F32, valid: () => new Float32Array(16), wrongTyped: otherTyped(Float32Array, 16) },
+      { name: "batch", kind: "number", expected: "a number", valid: () => 1, range: [0, DIM] },
+      { name: "seq", kind: "number", expected: "a number", valid: () => 2, range: [0, 2 ** 24] },
+      { name: "heads", kind: "number", expected: "a number", valid: () => 2, range: [1, 2 ** 16] },
+      { name: "headDim", kind: "number", expected: "a number", valid: () => 4, range: [2, 2 ** 16] },
+      { name: "cos", kind: "typed", expected: F32, valid: () => new Float32Array(4), wrongTyped: otherTyped(Float32Array, 4) },
+      { name: "sin", kind: "typed", expected: F32, valid: () => new Float32Array(4), wrongTyped: otherTyped(Float32Array, 4) },
+      { name: "offset", kind: "number", expected: "a number", valid: () => 0, range: [0, 2 ** 24] },
+      { name: "sign", kind: "number", expected: "a number", valid: () => 1 },
+    ],
+    extra: () => {
+      const fn = "rope";
+      const args = argsOf(() => [new Float32Array(16), new Float32Array(16), 1, 2, 2, 4, new Float32Array(4), new Float32Array(4), 0, 1]);
+      const c = caseWith(fn, args);
+      return [
+        c("odd head size", { 5: 3 }, RangeError, msg(fn, "headDim", "an even number", "3")),
+        c("sign 0", { 9: 0 }, RangeError, msg(fn, "sign", esc("1 (forward) or -1 (backward)"), "0")),
+        c("tables too short for the offset", { 8: 1 }, RangeError, msg(fn, "cos", esc("of length at least 6 ((offset + seq) * headDim / 2)"), "length 4")),
+        c("sin of another length", { 7: new Float32Array(6) }, RangeError, msg(fn, "sin", lengthIs(4, "the length of cos"), "length 6")),
+        c("x short", { 0: new Float32Array(15) }, RangeError, msg(fn, "x", lengthIs(16, "batch * seq * heads * headDim"), "length 15")),
+        {
+          label: "out over x",
+          call: () => {
+            const x = new Float32Array(16);
+            return raw[fn](x, x, 1, 2, 2, 4, new Float32Array(4), new Float32Array(4), 0, 1);
+          },
+          error: RangeError,
+          message: msg(fn, "out", OVERLAP("x"), "an overlapping view"),
+        },
+        ...detachedCases(fn, args, [
+          [0, "x", Float32Array, F32],
+          [6, "cos", Float32Array, F32],
+        ]),
+      ];
+    },
+    valid: () => {
+      // One vector [1, 2 | 3, 4] at an angle with cos 0 and sin 1 rotates to [-3, -4 | 1, 2].
+      const out = new Float32Array(4);
+      addon().rope(Float32Array.of(1, 2, 3, 4), out, 1, 1, 1, 4, Float32Array.of(0, 0), Float32Array.of(1, 1), 0, 1);
+      assert.deepEqual(Array.from(out), [-3, -4, 1, 2]);
+      addon().rope(out.slice(), out, 1, 1, 1, 4, Float32Array.of(0, 0), Float32Array.of(1, 1), 0, -1);
+      assert.deepEqual(Array.from(out), [1, 2, 3, 4]);
+    },
+  },
+
   dequantizeActivations: {
     riskyExtras: true,
     signature: "dequantizeActivations(q, rows, cols, scales, out)",

@@ -254,9 +254,45 @@ Napi::Value Elementwise(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value Rope(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "rope(x, out, batch, seq, heads, headDim, cos, sin, offset, sign)", 10);
+    const int64_t batch = args.integer(2, "batch", 0, kMaxDim);
+    const int64_t seq = args.integer(3, "seq", 0, int64_t(1) << 24);
+    const int64_t heads = args.integer(4, "heads", 1, 1 << 16);
+    const int64_t head_dim = args.integer(5, "headDim", 2, 1 << 16);
+    if (head_dim % 2 != 0) args.range_error("headDim", "an even number", std::to_string(head_dim));
+    const int64_t offset = args.integer(8, "offset", 0, int64_t(1) << 24);
+    const double sign = args.finite(9, "sign");
+    if (sign != 1.0 && sign != -1.0) args.range_error("sign", "1 (forward) or -1 (backward)", format_number(sign));
+    check_elements(args, batch * seq, heads * head_dim, "batch * seq", "heads * headDim");
+    const uint64_t n = static_cast<uint64_t>(batch * seq * heads * head_dim);
+    TypedView x = args.typed(0, "x", {napi_float32_array});
+    TypedView out = args.typed(1, "out", {napi_float32_array});
+    TypedView cos = args.typed(6, "cos", {napi_float32_array});
+    TypedView sin = args.typed(7, "sin", {napi_float32_array});
+    expect_length(args, "x", x, n, "batch * seq * heads * headDim");
+    expect_length(args, "out", out, n, "batch * seq * heads * headDim");
+    const uint64_t table = static_cast<uint64_t>(offset + seq) * static_cast<uint64_t>(head_dim / 2);
+    if (cos.length < table) {
+      args.range_error("cos", "of length at least " + std::to_string(table) + " ((offset + seq) * headDim / 2)", "length " + std::to_string(cos.length));
+    }
+    expect_length(args, "sin", sin, cos.length, "the length of cos");
+    expect_disjoint(args, "out", out, "x", x);
+    expect_disjoint(args, "out", out, "cos", cos);
+    expect_disjoint(args, "out", out, "sin", sin);
+    cpu_backend().rope(reinterpret_cast<const float*>(x.data), reinterpret_cast<float*>(out.data), static_cast<size_t>(batch * seq),
+                       static_cast<size_t>(seq), static_cast<size_t>(heads), static_cast<size_t>(head_dim),
+                       reinterpret_cast<const float*>(cos.data), reinterpret_cast<const float*>(sin.data), static_cast<size_t>(offset),
+                       static_cast<float>(sign));
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void register_linalg(Napi::Env env, Napi::Object exports) {
+  exports.Set("rope", Napi::Function::New(env, Rope, "rope"));
   exports.Set("elementwise", Napi::Function::New(env, Elementwise, "elementwise"));
   exports.Set("rmsNormForward", Napi::Function::New(env, RmsNormForward, "rmsNormForward"));
   exports.Set("rmsNormBackward", Napi::Function::New(env, RmsNormBackward, "rmsNormBackward"));

@@ -69,6 +69,10 @@ class Backend {
   // out[rows, cols] = q / scale per row (q: rows of kp int8).
   virtual void dequantize_activations(const int8_t* q, size_t rows, size_t cols, size_t kp, const float* scale, float* out) = 0;
 
+  // Rotate-half RoPE over x [rows, heads, head_dim] (see cpu/elementwise/elementwise.h).
+  virtual void rope(const float* x, float* out, size_t rows, size_t seq, size_t heads, size_t head_dim, const float* cos,
+                    const float* sin, size_t offset, float sign) = 0;
+
   // XOR checksum of bytes (a multiple of 8) read across the pool: the memory roofline.
   virtual uint64_t stream_read(const uint8_t* data, size_t bytes) = 0;
 

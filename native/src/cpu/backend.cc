@@ -194,6 +194,13 @@ class CpuBackend final : public Backend {
                  [&](size_t r0, size_t r1) { ke.dequantize(q, r0, r1, cols, kp, scale, out); });
   }
 
+  void rope(const float* x, float* out, size_t rows, size_t seq, size_t heads, size_t head_dim, const float* cos, const float* sin,
+            size_t offset, float sign) override {
+    const ElementwiseKernels& ke = elementwise_family().active();
+    parallel_for(rows, std::max<size_t>(1, kConvertChunk / std::max<size_t>(heads * head_dim, 1)),
+                 [&](size_t r0, size_t r1) { ke.rope(x, out, r0, r1, seq, heads, head_dim, cos, sin, offset, sign); });
+  }
+
   uint64_t stream_read(const uint8_t* data, size_t bytes) override {
     const StreamKernels& ks = stream_family().active();
     const size_t words = bytes / 8;

@@ -1,6 +1,6 @@
 // Kernel family "elementwise": the hot element-wise maps of training (residual adds, gated
 // products, ReLU^2 and its gradient, gradient accumulation) and the dequantization of int8
-// activations. Every result is one correctly rounded float32 operation of its inputs, exactly
+// activations, and rotary position embeddings. Every result is one correctly rounded float32 operation of its inputs, exactly
 // what the JavaScript fallbacks compute, so the two paths agree bit for bit.
 #pragma once
 #include <cstddef>
@@ -17,6 +17,11 @@ struct ElementwiseKernels {
   void (*map)(ElementwiseOp op, const float* a, const float* b, float* out, size_t n);
   // out[r, c] = q[r * kp + c] / scale[r] for rows [r0, r1), c < cols.
   void (*dequantize)(const int8_t* q, size_t r0, size_t r1, size_t cols, size_t kp, const float* scale, float* out);
+  // Rotate-half RoPE of rows [r0, r1) of x [rows = batch * seq, heads, head_dim], position of row r
+  // = offset + r % seq, angle sign +1 (forward) or -1 (backward): out = [x1 c - x2 s, x1 s + x2 c].
+  // Each output is computed in float64 and rounded once (the JavaScript formula's rounding).
+  void (*rope)(const float* x, float* out, size_t r0, size_t r1, size_t seq, size_t heads, size_t head_dim, const float* cos,
+               const float* sin, size_t offset, float sign);
 };
 
 extern const ElementwiseKernels kElementwiseScalar;

@@ -39,6 +39,25 @@ void dequantize(const int8_t* q, size_t r0, size_t r1, size_t cols, size_t kp, c
   }
 }
 
+void rope(const float* x, float* out, size_t r0, size_t r1, size_t seq, size_t heads, size_t head_dim, const float* cos,
+          const float* sin, size_t offset, float sign) {
+  const size_t half = head_dim / 2;
+  for (size_t r = r0; r < r1; ++r) {
+    const float* c = cos + (offset + r % seq) * half;
+    const float* s = sin + (offset + r % seq) * half;
+    for (size_t h = 0; h < heads; ++h) {
+      const float* xi = x + (r * heads + h) * head_dim;
+      float* o = out + (r * heads + h) * head_dim;
+      for (size_t i = 0; i < half; ++i) {
+        const double ci = c[i], si = static_cast<double>(sign) * s[i];
+        const double x1 = xi[i], x2 = xi[half + i];
+        o[i] = static_cast<float>(x1 * ci - x2 * si);
+        o[half + i] = static_cast<float>(x1 * si + x2 * ci);
+      }
+    }
+  }
+}
+
 }  // namespace elementwise_impl
 }  // namespace
 }  // namespace bitnet

@@ -3,6 +3,6 @@
 
 namespace bitnet {
 
-const ElementwiseKernels kElementwiseScalar = {elementwise_impl::map, elementwise_impl::dequantize};
+const ElementwiseKernels kElementwiseScalar = {elementwise_impl::map, elementwise_impl::dequantize, elementwise_impl::rope};
 
 }  // namespace bitnet
