@@ -3,6 +3,7 @@
 // (/work/shared/anchors/torch_qat_ref.py). Parameters are updated in place through their
 // Float32Array views, one tight loop per parameter; moments are plain Float32Arrays (they never
 // take part in an op), so a checkpoint is the arrays themselves.
+import { addon } from "../backend/addon";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import { formatShape } from "../tensor/shape";
@@ -348,9 +349,15 @@ function adamwUpdate(
   bias2Sqrt: number,
   eps: number,
 ): void {
+  const n = p.length;
+  // Large tensors on the native kernel: the same float64 operations in the same order (the
+  // addon is built without FMA contraction), threaded.
+  if (n >= 1 << 15 && g.length === n && m.length === n && v.length === n) {
+    addon().adamwUpdate(p, g, m, v, decay, beta1, beta2, stepSize, bias2Sqrt, eps);
+    return;
+  }
   const a1 = 1 - beta1;
   const a2 = 1 - beta2;
-  const n = p.length;
   for (let i = 0; i < n; i++) {
     const gi = g[i];
     const mi = beta1 * m[i] + a1 * gi;

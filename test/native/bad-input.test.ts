@@ -1365,6 +1365,58 @@ const TABLE: Record<string, Binding> = {
     },
   },
 
+  adamwUpdate: {
+    riskyExtras: true,
+    signature: "adamwUpdate(p, g, m, v, decay, beta1, beta2, stepSize, bias2Sqrt, eps)",
+    required: 10,
+    params: [
+      { name: "p", kind: "typed", expected: F32, valid: () => new Float32Array(3), wrongTyped: otherTyped(Float32Array, 3) },
+      { name: "g", kind: "typed", expected: F32, valid: () => new Float32Array(3), wrongTyped: otherTyped(Float32Array, 3) },
+      { name: "m", kind: "typed", expected: F32, valid: () => new Float32Array(3), wrongTyped: otherTyped(Float32Array, 3) },
+      { name: "v", kind: "typed", expected: F32, valid: () => new Float32Array(3), wrongTyped: otherTyped(Float32Array, 3) },
+      { name: "decay", kind: "number", expected: "a number", valid: () => 1 },
+      { name: "beta1", kind: "number", expected: "a number", valid: () => 0.9 },
+      { name: "beta2", kind: "number", expected: "a number", valid: () => 0.999 },
+      { name: "stepSize", kind: "number", expected: "a number", valid: () => 0.01 },
+      { name: "bias2Sqrt", kind: "number", expected: "a number", valid: () => 0.1 },
+      { name: "eps", kind: "number", expected: "a number", valid: () => 1e-8 },
+    ],
+    extra: () => {
+      const fn = "adamwUpdate";
+      const args = argsOf(() => [new Float32Array(3), new Float32Array(3), new Float32Array(3), new Float32Array(3), 1, 0.9, 0.999, 0.01, 0.1, 1e-8]);
+      const c = caseWith(fn, args);
+      return [
+        c("beta1 = 1", { 5: 1 }, RangeError, msg(fn, "beta1", esc("a number in [0, 1)"), "1")),
+        c("eps = 0", { 9: 0 }, RangeError, msg(fn, "eps", "a number > 0", "0")),
+        c("stepSize NaN", { 7: NaN }, RangeError, msg(fn, "stepSize", "a finite number", "NaN")),
+        c("v shorter", { 3: new Float32Array(2) }, RangeError, msg(fn, "v", lengthIs(3, "the length of p"), "length 2")),
+        {
+          label: "m over p",
+          call: () => {
+            const p = new Float32Array(3);
+            return raw[fn](p, new Float32Array(3), p, new Float32Array(3), 1, 0.9, 0.999, 0.01, 0.1, 1e-8);
+          },
+          error: RangeError,
+          message: msg(fn, "m", OVERLAP("p"), "an overlapping view"),
+        },
+        ...detachedCases(fn, args, [
+          [0, "p", Float32Array, F32],
+          [3, "v", Float32Array, F32],
+        ]),
+      ];
+    },
+    valid: () => {
+      // First step from zero moments: m = 0.1 g, v = 0.001 g^2, p -= 0.01 * m / (sqrt(v) / 0.1 + 1e-8).
+      const p = Float32Array.of(1, 1), g = Float32Array.of(0.5, -2), m = new Float32Array(2), v = new Float32Array(2);
+      addon().adamwUpdate(p, g, m, v, 1, 0.9, 0.999, 0.01 / 0.1, Math.sqrt(0.001), 1e-8);
+      for (let i = 0; i < 2; i++) {
+        const mi = 0.1 * g[i], vi = 0.001 * g[i] * g[i];
+        assert.equal(m[i], Math.fround(mi));
+        assert.equal(p[i], Math.fround(1 - (0.1 * mi) / (Math.sqrt(vi) / Math.sqrt(0.001) + 1e-8)));
+      }
+    },
+  },
+
   rope: {
     riskyExtras: true,
     signature: "rope(x, out, batch, seq, heads, headDim, cos, sin, offset, sign)",

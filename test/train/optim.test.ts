@@ -507,3 +507,29 @@ test("loadStateDict rejects a state for other parameters or another optimizer an
   assert.equal(fresh.paramGroups[0].lr, 0.2);
   disposeAll([a, b, c]);
 });
+
+test("AdamW on a tensor large enough for the native kernel matches the float64 formula bit for bit", () => {
+  const n = (1 << 15) + 77;
+  const p = randn([n], { seed: 3 }).requiresGrad_();
+  const opt = new AdamW([p], { lr: 0.01, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.1 });
+  const ref = Float64Array.from(p.toFloat32Array());
+  const m = new Float32Array(n), v = new Float32Array(n), pr = Float32Array.from(p.toFloat32Array());
+  for (let step = 1; step <= 3; step++) {
+    const g = randn([n], { seed: 10 + step });
+    p.grad = g;
+    opt.step();
+    const gd = g.toFloat32Array();
+    const bias1 = 1 - 0.9 ** step, bias2 = 1 - 0.95 ** step;
+    for (let i = 0; i < n; i++) {
+      const mi = 0.9 * m[i] + (1 - 0.9) * gd[i];
+      const vi = 0.95 * v[i] + (1 - 0.95) * gd[i] * gd[i];
+      m[i] = mi;
+      v[i] = vi;
+      pr[i] = pr[i] * (1 - 0.01 * 0.1) - ((0.01 / bias1) * mi) / (Math.sqrt(vi) / Math.sqrt(bias2) + 1e-8);
+    }
+    opt.zeroGrad();
+  }
+  assert.deepEqual(p.toFloat32Array(), pr);
+  void ref;
+  p.dispose();
+});

@@ -289,9 +289,42 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value AdamwUpdate(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "adamwUpdate(p, g, m, v, decay, beta1, beta2, stepSize, bias2Sqrt, eps)", 10);
+    const double decay = args.finite(4, "decay");
+    const double beta1 = args.finite(5, "beta1");
+    const double beta2 = args.finite(6, "beta2");
+    const double step_size = args.finite(7, "stepSize");
+    const double bias2_sqrt = args.finite(8, "bias2Sqrt");
+    const double eps = args.finite(9, "eps");
+    if (!(beta1 >= 0 && beta1 < 1)) args.range_error("beta1", "a number in [0, 1)", format_number(beta1));
+    if (!(beta2 >= 0 && beta2 < 1)) args.range_error("beta2", "a number in [0, 1)", format_number(beta2));
+    if (!(bias2_sqrt > 0)) args.range_error("bias2Sqrt", "a number > 0", format_number(bias2_sqrt));
+    if (!(eps > 0)) args.range_error("eps", "a number > 0", format_number(eps));
+    TypedView p = args.typed(0, "p", {napi_float32_array});
+    TypedView g = args.typed(1, "g", {napi_float32_array});
+    TypedView m = args.typed(2, "m", {napi_float32_array});
+    TypedView v = args.typed(3, "v", {napi_float32_array});
+    expect_length(args, "g", g, p.length, "the length of p");
+    expect_length(args, "m", m, p.length, "the length of p");
+    expect_length(args, "v", v, p.length, "the length of p");
+    expect_disjoint(args, "p", p, "g", g);
+    expect_disjoint(args, "m", m, "p", p);
+    expect_disjoint(args, "m", m, "g", g);
+    expect_disjoint(args, "v", v, "p", p);
+    expect_disjoint(args, "v", v, "g", g);
+    expect_disjoint(args, "v", v, "m", m);
+    cpu_backend().adamw(reinterpret_cast<float*>(p.data), reinterpret_cast<const float*>(g.data), reinterpret_cast<float*>(m.data),
+                        reinterpret_cast<float*>(v.data), p.length, decay, beta1, beta2, step_size, bias2_sqrt, eps);
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void register_linalg(Napi::Env env, Napi::Object exports) {
+  exports.Set("adamwUpdate", Napi::Function::New(env, AdamwUpdate, "adamwUpdate"));
   exports.Set("rope", Napi::Function::New(env, Rope, "rope"));
   exports.Set("elementwise", Napi::Function::New(env, Elementwise, "elementwise"));
   exports.Set("rmsNormForward", Napi::Function::New(env, RmsNormForward, "rmsNormForward"));

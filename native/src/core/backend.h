@@ -73,6 +73,10 @@ class Backend {
   virtual void rope(const float* x, float* out, size_t rows, size_t seq, size_t heads, size_t head_dim, const float* cos,
                     const float* sin, size_t offset, float sign) = 0;
 
+  // AdamW update of n parameters in place (see cpu/elementwise/elementwise.h).
+  virtual void adamw(float* p, const float* g, float* m, float* v, size_t n, double decay, double beta1, double beta2,
+                     double step_size, double bias2_sqrt, double eps) = 0;
+
   // XOR checksum of bytes (a multiple of 8) read across the pool: the memory roofline.
   virtual uint64_t stream_read(const uint8_t* data, size_t bytes) = 0;
 

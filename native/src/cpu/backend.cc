@@ -201,6 +201,12 @@ class CpuBackend final : public Backend {
                  [&](size_t r0, size_t r1) { ke.rope(x, out, r0, r1, seq, heads, head_dim, cos, sin, offset, sign); });
   }
 
+  void adamw(float* p, const float* g, float* m, float* v, size_t n, double decay, double beta1, double beta2, double step_size,
+             double bias2_sqrt, double eps) override {
+    const ElementwiseKernels& ke = elementwise_family().active();
+    run_chunked(n, [&](size_t i0, size_t i1) { ke.adamw(p, g, m, v, i0, i1, decay, beta1, beta2, step_size, bias2_sqrt, eps); });
+  }
+
   uint64_t stream_read(const uint8_t* data, size_t bytes) override {
     const StreamKernels& ks = stream_family().active();
     const size_t words = bytes / 8;

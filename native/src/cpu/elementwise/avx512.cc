@@ -3,6 +3,6 @@
 
 namespace bitnet {
 
-const ElementwiseKernels kElementwiseAvx512 = {elementwise_impl::map, elementwise_impl::dequantize, elementwise_impl::rope};
+const ElementwiseKernels kElementwiseAvx512 = {elementwise_impl::map, elementwise_impl::dequantize, elementwise_impl::rope, elementwise_impl::adamw};
 
 }  // namespace bitnet

@@ -22,6 +22,10 @@ struct ElementwiseKernels {
   // Each output is computed in float64 and rounded once (the JavaScript formula's rounding).
   void (*rope)(const float* x, float* out, size_t r0, size_t r1, size_t seq, size_t heads, size_t head_dim, const float* cos,
                const float* sin, size_t offset, float sign);
+  // One AdamW update of elements [i0, i1) in float64, PyTorch's order of operations:
+  // m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p = p * decay - step_size * m / (sqrt(v) / bias2_sqrt + eps).
+  void (*adamw)(float* p, const float* g, float* m, float* v, size_t i0, size_t i1, double decay, double beta1, double beta2,
+                double step_size, double bias2_sqrt, double eps);
 };
 
 extern const ElementwiseKernels kElementwiseScalar;

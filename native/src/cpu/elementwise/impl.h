@@ -1,6 +1,8 @@
 // The element-wise kernels, written once as plain loops and compiled per ISA (ref.cc, avx2.cc,
 // avx512.cc). Internal linkage: see core/registry.h.
 #pragma once
+#include <cmath>
+
 #include "cpu/elementwise/elementwise.h"
 
 namespace bitnet {
@@ -55,6 +57,19 @@ void rope(const float* x, float* out, size_t r0, size_t r1, size_t seq, size_t h
         o[half + i] = static_cast<float>(x1 * si + x2 * ci);
       }
     }
+  }
+}
+
+void adamw(float* p, const float* g, float* m, float* v, size_t i0, size_t i1, double decay, double beta1, double beta2,
+           double step_size, double bias2_sqrt, double eps) {
+  const double a1 = 1 - beta1, a2 = 1 - beta2;
+  for (size_t i = i0; i < i1; ++i) {
+    const double gi = g[i];
+    const double mi = beta1 * m[i] + a1 * gi;
+    const double vi = beta2 * v[i] + a2 * gi * gi;
+    m[i] = static_cast<float>(mi);
+    v[i] = static_cast<float>(vi);
+    p[i] = static_cast<float>(p[i] * decay - (step_size * mi) / (std::sqrt(vi) / bias2_sqrt + eps));
   }
 }
 

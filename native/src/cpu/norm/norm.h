@@ -1,7 +1,7 @@
 // Kernel family "norm": RMSNorm forward and backward over rows of d floats.
 //   y = x * rstd * w, rstd = 1 / sqrt(mean(x^2) + eps)
 //   dx = rstd * w * g - x * rstd^3 * mean(w * g * x), dw = sum over rows of g * x * rstd
-// Sums over a row run in float64. The weight gradient is summed over fixed chunks of
+// Sums over a row run in float64 (eight partial sums in a fixed pattern). The weight gradient is summed over fixed chunks of
 // kNormChunkRows rows (one partial per chunk, added in chunk order by the caller), so it does not
 // depend on how rows are split between threads.
 #pragma once
