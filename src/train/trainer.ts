@@ -253,11 +253,18 @@ export class Trainer<B = unknown> {
           break;
         }
         const stepStart = performance.now();
-        const metrics = this.#trainStep(params);
-        lastLoss = metrics.loss;
+        const { loss, lr, gradNorm, items } = this.#trainStep(params);
+        lastLoss = loss;
         const now = performance.now();
-        metrics.tokensPerSecond = metrics.tokensPerSecond / ((now - stepStart) / 1000);
-        metrics.elapsedSeconds = elapsedAtStart + (now - startedAt) / 1000;
+        const metrics: TrainingMetrics = {
+          step: this.step,
+          loss,
+          evalLoss: null,
+          lr,
+          gradNorm,
+          tokensPerSecond: items / ((now - stepStart) / 1000),
+          elapsedSeconds: elapsedAtStart + (now - startedAt) / 1000,
+        };
         this.#elapsedBefore = metrics.elapsedSeconds;
         const last = this.step === endStep;
         if (evalEvery > 0 && (this.step % evalEvery === 0 || last)) {
@@ -292,7 +299,8 @@ export class Trainer<B = unknown> {
     return { step: this.step, stopped, loss: lastLoss };
   }
 
-  #trainStep(params: Tensor<"f32">[]): TrainingMetrics {
+  /** One optimizer step; `items` counts the tokens (or samples) it trained on. */
+  #trainStep(params: Tensor<"f32">[]): { loss: number; lr: number; gradNorm: number; items: number } {
     const o = this.#opts;
     const step = this.step;
     const accumulation = o.accumulationSteps ?? 1;
@@ -343,7 +351,7 @@ export class Trainer<B = unknown> {
     noGrad(() => o.optimizer.step());
     o.optimizer.zeroGrad();
     this.step = step + 1;
-    return { step: this.step, loss: lossSum / accumulation, evalLoss: null, lr, gradNorm, tokensPerSecond: items, elapsedSeconds: 0 };
+    return { loss: lossSum / accumulation, lr, gradNorm, items };
   }
 
   /**
