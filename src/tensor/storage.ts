@@ -7,6 +7,7 @@
 // JS-owned ArrayBuffers. Storage wrapped around a caller's typed array (Arrow columns) is
 // "foreign": we never free it, we only stop counting it.
 import { constants as bufferConstants } from "node:buffer";
+import { totalmem } from "node:os";
 import { addon } from "../backend/addon";
 import { DType, storageBytes } from "./dtype";
 import { formatShape } from "./shape";
@@ -14,6 +15,12 @@ import { formatShape } from "./shape";
 export type StorageOwner = "native" | "foreign";
 
 const stats = { liveTensors: 0, liveBytes: 0, peakBytes: 0, liveStorages: 0 };
+// Bytes of native storage not yet released (disposed, or finalized after collection).
+let nativeLiveBytes = 0;
+// A loop that forgets tidy()/dispose() keeps its intermediates until it yields (finalizers
+// cannot run inside synchronous code): without a ceiling the OS kills the process, and a notebook
+// loses its state. 80% of physical memory by default.
+let memoryLimit = Math.floor(totalmem() * 0.8);
 
 /** Memory held by tensors, for leak checks in tests and notebooks. */
 export interface MemoryStats {
@@ -42,6 +49,25 @@ export function countTensor(delta: 1 | -1): void {
   stats.liveTensors += delta;
 }
 
+/**
+ * Sets the ceiling on native tensor memory held at once (bytes; default 80% of physical memory).
+ * An allocation past it is a RangeError naming the operation, instead of the operating system
+ * killing the process. Returns the previous limit.
+ */
+export function setMemoryLimit(bytes: number): number {
+  if (typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes < 0) {
+    throw new RangeError(`setMemoryLimit: bytes must be a non-negative safe integer, received ${String(bytes)}`);
+  }
+  const before = memoryLimit;
+  memoryLimit = bytes;
+  return before;
+}
+
+/** The current ceiling on native tensor memory (see setMemoryLimit). */
+export function getMemoryLimit(): number {
+  return memoryLimit;
+}
+
 /** The native allocator's own ceiling (kMaxAllocationBytes in native/src/core/allocator.h). */
 const NATIVE_MAX_ALLOCATION_BYTES = 2 ** 40;
 
@@ -64,6 +90,12 @@ export function checkStorageBytes(fn: string, shape: readonly number[], dtype: D
   const limit = maxStorageBytes();
   if (bytes > limit) {
     throw new RangeError(`${fn}: shape ${formatShape(shape)} needs ${bytes} bytes (${dtype}), more than the ${limit}-byte limit of one buffer`);
+  }
+  if (nativeLiveBytes + bytes > memoryLimit) {
+    throw new RangeError(
+      `${fn}: shape ${formatShape(shape)} needs ${bytes} bytes (${dtype}) but tensors already hold ${nativeLiveBytes} of the ${memoryLimit}-byte memory limit ` +
+        `(${stats.liveTensors} live tensors); dispose what you no longer need, run loops inside tidy() (and noGrad() when not training), or raise it with setMemoryLimit()`,
+    );
   }
   return bytes;
 }
@@ -99,6 +131,7 @@ export class Storage {
   ) {
     stats.liveStorages += 1;
     stats.liveBytes += byteLength;
+    if (owner === "native") nativeLiveBytes += byteLength;
     if (stats.liveBytes > stats.peakBytes) stats.peakBytes = stats.liveBytes;
   }
 
@@ -151,6 +184,7 @@ export class Storage {
     this.freed = true;
     stats.liveStorages -= 1;
     stats.liveBytes -= this.byteLength;
+    if (this.owner === "native") nativeLiveBytes -= this.byteLength;
     if (this.owner === "native" && !fromGc) addon().free(this.buffer);
   }
 }

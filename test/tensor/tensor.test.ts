@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { addon } from "../../src/backend/addon";
 import {
   Tensor, tidy, keep, arange, concat, empty, fromArray, full, memoryStats, ones, rand, randn, resetPeakMemory, wrap, zeros, Generator,
-  numberToF16Bits, numberToBf16Bits, f16BitsToNumber, bf16BitsToNumber,
+  numberToF16Bits, numberToBf16Bits, f16BitsToNumber, bf16BitsToNumber, setMemoryLimit, getMemoryLimit,
 } from "../../src";
 
 /** Runs `body` inside tidy(), then checks that it left no live tensor behind. */
@@ -339,4 +339,24 @@ test("f16/bf16 scalar helpers agree with known values", () => {
   assert.equal(numberToF16Bits(1 + 3 * 2 ** -11), 0x3c02);
   assert.equal(numberToBf16Bits(1 + 2 ** -8), 0x3f80);
   assert.equal(numberToBf16Bits(1 + 3 * 2 ** -8), 0x3f82);
+});
+
+test("the memory limit turns a runaway loop into a named RangeError instead of an OOM kill", () => {
+  const before = setMemoryLimit(memoryStats().nativeBytes + (8 << 20));
+  try {
+    const held: Tensor[] = [];
+    assert.throws(
+      () => {
+        for (let i = 0; i < 100; i++) held.push(zeros([1 << 20])); // 4 MiB each, never disposed
+      },
+      (e: Error) => e instanceof RangeError && /^zeros: shape \[1048576\] needs 4194304 bytes \(f32\) but tensors already hold \d+ of the \d+-byte memory limit \(\d+ live tensors\); dispose/.test(e.message),
+    );
+    assert.ok(held.length >= 1 && held.length <= 2, `${held.length} allocations fit`);
+    for (const t of held) t.dispose();
+    zeros([1 << 20]).dispose(); // room again once disposed
+    assert.throws(() => setMemoryLimit(-1), /setMemoryLimit: bytes must be a non-negative safe integer, received -1/);
+  } finally {
+    setMemoryLimit(before);
+  }
+  assert.equal(getMemoryLimit(), before);
 });
