@@ -1,6 +1,7 @@
 // `npm run bench -- gemm`: our fp32 GEMM (C[M,N] = A[M,K] B[K,N]) at the shapes of
 // ../shared/anchors/torch-qat.md, 1 and 2 threads, GFLOP/s (median of >= 0.5 s of calls), and
-// the transposed layouts a linear layer's forward and backward use. When Debian's python3 has
+// the transposed layouts a linear layer's forward and backward use, and the bf16 variant
+// (operands rounded to bfloat16, float32 accumulation) for the weight gradient. When Debian's python3 has
 // numpy/torch (OpenBLAS), ../shared/anchors/torch_bench_gemm.py runs in the same run and the
 // ratio to the better of the two is printed.
 import { spawnSync } from "node:child_process";
@@ -19,14 +20,15 @@ const SHAPES: [number, number, number][] = [
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = path.join(__dirname, "..", "..", "..", "shared", "anchors", "torch_bench_gemm.py");
 
-function gflops(m: number, n: number, k: number, transA: boolean, transB: boolean): number {
+function gflops(m: number, n: number, k: number, transA: boolean, transB: boolean, bf16 = false): number {
   const g = new Generator(1);
   const a = new Float32Array(m * k);
   const b = new Float32Array(k * n);
   g.normal(a);
   g.normal(b);
   const c = new Float32Array(m * n);
-  const call = (): void => addon().sgemm(transA, transB, m, n, k, 1, a, transA ? m : k, b, transB ? k : n, 0, c, n);
+  const gemm = bf16 ? addon().sgemmBf16 : addon().sgemm;
+  const call = (): void => gemm(transA, transB, m, n, k, 1, a, transA ? m : k, b, transB ? k : n, 0, c, n);
   for (let i = 0; i < 3; i++) call();
   const times: number[] = [];
   const end = performance.now() + 500;
@@ -69,6 +71,7 @@ export function run(): void {
           "ours GFLOP/s": ours,
           "A B^T (linear fwd)": gflops(m, n, k, false, true),
           "A^T B (weight grad)": gflops(m, n, k, true, false),
+          "bf16 A^T B": gflops(m, n, k, true, false, true),
           "numpy GFLOP/s": blas ? blas.numpy : "",
           "torch GFLOP/s": blas ? blas.torch : "",
           "ours / best": best ? ours / best : "",

@@ -95,6 +95,21 @@ export interface NativeAddon {
     c: Float32Array,
     ldc: number,
   ): void;
+  sgemmBf16(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void;
   setNumThreads(threads: number): void;
   getNumThreads(): number;
   setIsa(isa: string): string;

@@ -27,6 +27,7 @@ export type KernelSink = (record: KernelRecord) => void;
 const FAMILY: Record<string, string> = {
   ternaryMatmul: "ternary",
   sgemm: "gemm",
+  sgemmBf16: "gemm",
   attentionForward: "attention",
   rmsNormForward: "norm",
   rope: "elementwise",

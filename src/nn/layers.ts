@@ -22,6 +22,8 @@ export interface InitOptions {
 export interface BitLinearLayerOptions extends InitOptions {
   /** Quantization strength in [0, 1] (default 1, the recipe); see `BitLinear.lambda`. */
   lambda?: number;
+  /** Precision of the backward GEMMs, "fp32" (default) or "bf16" (see bitLinear). */
+  backwardPrecision?: "fp32" | "bf16";
 }
 
 /** Standard deviation of the initial weights (the BitNet/LLaMA initializer_range). */
@@ -112,14 +114,21 @@ export class BitLinear extends Module {
   /** Size of the last dimension of the output. */
   readonly outFeatures: number;
   #lambda: number;
+  /** Precision of the backward GEMMs (see bitLinear's backwardPrecision). */
+  readonly backwardPrecision: "fp32" | "bf16";
 
   constructor(inFeatures: number, outFeatures: number, opts?: BitLinearLayerOptions) {
     super();
     checkPositiveInteger("BitLinear", "inFeatures", inFeatures);
     checkPositiveInteger("BitLinear", "outFeatures", outFeatures);
-    checkOptionsObject("BitLinear", opts, "{ generator, lambda }");
+    checkOptionsObject("BitLinear", opts, "{ generator, lambda, backwardPrecision }");
     const lambda = opts?.lambda ?? 1;
     checkLambda("BitLinear", lambda);
+    const precision = opts?.backwardPrecision ?? "fp32";
+    if (precision !== "fp32" && precision !== "bf16") {
+      throw new RangeError(`BitLinear: backwardPrecision must be 'fp32' or 'bf16', received ${describe(precision)}`);
+    }
+    this.backwardPrecision = precision;
     const g = generatorOf("BitLinear", opts);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
@@ -145,7 +154,7 @@ export class BitLinear extends Module {
   forward(x: Tensor<"f32">): Tensor<"f32"> {
     this.checkLive("forward");
     checkFeatures("BitLinear.forward", x, this.inFeatures);
-    return bitLinear(x, this.weight, { lambda: this.#lambda });
+    return bitLinear(x, this.weight, { lambda: this.#lambda, backwardPrecision: this.backwardPrecision });
   }
 
   protected override extraRepr(): string {

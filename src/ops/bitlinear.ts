@@ -18,6 +18,12 @@ import { checkInput } from "./util";
 export interface BitLinearOptions {
   /** Quantization strength in [0, 1] (default 1): the warm-up lambda = min(step / N, 1). */
   lambda?: number;
+  /**
+   * Precision of the backward GEMMs (dX = g w~, dW = g^T x~): "fp32" (default) or "bf16"
+   * (operands rounded to bfloat16, float32 accumulation; AVX-512 BF16 makes them ~2x faster;
+   * measured relative RMS error of the products 2.35e-3 on random data).
+   */
+  backwardPrecision?: "fp32" | "bf16";
 }
 
 /** x~ as f32 [m, k]: the dequantized int8 rows (lambda = 1) or the blend with x. */
@@ -69,6 +75,11 @@ export function bitLinear(x: Tensor<"f32">, weight: Tensor<"f32">, opts?: BitLin
   const lambda = opts?.lambda ?? 1;
   if (typeof lambda !== "number") throw new TypeError(`${fn}: lambda must be a number in [0, 1], received ${describe(lambda)}`);
   if (!(lambda >= 0 && lambda <= 1)) throw new RangeError(`${fn}: lambda must be a number in [0, 1], received ${lambda}`);
+  const precision = opts?.backwardPrecision ?? "fp32";
+  if (precision !== "fp32" && precision !== "bf16") {
+    throw new RangeError(`${fn}: backwardPrecision must be 'fp32' or 'bf16', received ${describe(precision)}`);
+  }
+  const bf16 = precision === "bf16";
   if (x.ndim < 1) throw new RangeError(`${fn}: x must have at least 1 dimension, received ${formatShape(x.shape)}`);
   const [n, k] = weight.shape;
   if (x.shape[x.ndim - 1] !== k) {
@@ -142,7 +153,7 @@ export function bitLinear(x: Tensor<"f32">, weight: Tensor<"f32">, opts?: BitLin
         gx = Tensor.empty(x.shape, "f32", false, "bitLinear (backward)");
         const gx2 = new Tensor(gx.storage, "f32", [m, k]);
         temps.push(gx2);
-        gemmInto(g2, wt, gx2);
+        gemmInto(g2, wt, gx2, 1, 0, bf16);
       }
       if (weight.requiresGrad) {
         let xData: Float32Array | null = null;
@@ -156,7 +167,7 @@ export function bitLinear(x: Tensor<"f32">, weight: Tensor<"f32">, opts?: BitLin
         gw = Tensor.empty([n, k], "f32", false, "bitLinear (backward)");
         const gT = new Tensor(gc.storage, "f32", [n, m], [1, n], gc.offset);
         temps.push(gT);
-        gemmInto(gT, xt, gw);
+        gemmInto(gT, xt, gw, 1, 0, bf16);
       }
       return [gx, gw];
     } finally {

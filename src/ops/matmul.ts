@@ -33,15 +33,16 @@ function operand(t: Tensor<"f32">, rows: number, cols: number, offset: number, r
 
 /**
  * C = alpha * A B + beta * C on 2-d views (internal building block): A is [m, k], B [k, n],
- * C a contiguous [m, n] tensor.
+ * C a contiguous [m, n] tensor. With bf16, A and B are rounded to bfloat16 as they are packed
+ * (float32 accumulation): about twice as fast with AVX-512 BF16, relative error ~2.4e-3.
  */
-export function gemmInto(a: Tensor<"f32">, b: Tensor<"f32">, c: Tensor<"f32">, alpha = 1, beta = 0): void {
+export function gemmInto(a: Tensor<"f32">, b: Tensor<"f32">, c: Tensor<"f32">, alpha = 1, beta = 0, bf16 = false): void {
   const [m, k] = a.shape;
   const n = b.shape[1];
   const oa = operand(a, m, k, a.offset, a.strides[0], a.strides[1]);
   const ob = operand(b, k, n, b.offset, b.strides[0], b.strides[1]);
-  runKernel("sgemm", 2 * m * n * k, 4 * (m * k + k * n + m * n), () => `M=${m} N=${n} K=${k}`, () =>
-    addon().sgemm(oa.trans, ob.trans, m, n, k, alpha, oa.data, oa.ld, ob.data, ob.ld, beta, c.data(), Math.max(n, 1)),
+  runKernel(bf16 ? "sgemmBf16" : "sgemm", 2 * m * n * k, 4 * (m * k + k * n + m * n), () => `M=${m} N=${n} K=${k}`, () =>
+    (bf16 ? addon().sgemmBf16 : addon().sgemm)(oa.trans, ob.trans, m, n, k, alpha, oa.data, oa.ld, ob.data, ob.ld, beta, c.data(), Math.max(n, 1)),
   );
 }
 

@@ -13,7 +13,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { constants as bufferConstants } from "node:buffer";
-import { addon } from "../../src/backend/addon";
+import { addon, NativeAddon } from "../../src/backend/addon";
 
 type AnyFn = (...args: unknown[]) => unknown;
 type ErrorClass = typeof Error | typeof TypeError | typeof RangeError;
@@ -417,6 +417,84 @@ const qwArgs = argsOf(() => [new Float32Array([0.5, -1, 0.25, 0, 2, -0.1]), 2, 3
 const packArgs = argsOf(() => [new Int8Array([1, -1, 0, 0, 1, -1]), 2, 3, "tl256", new Uint8Array(256)]);
 const unpackArgs = argsOf(() => [new Uint8Array(256).fill(0x55), 2, 3, "tl256", new Int8Array(6)]);
 const mmArgs = argsOf(() => [new Int8Array(512), 2, 3, new Float32Array([1, 1]), new Int32Array(2), new Uint8Array(256).fill(0x55), 3, new Float32Array([1]), new Float32Array(6)]);
+
+/** sgemm and sgemmBf16 take the same arguments and validate them the same way. */
+function gemmEntry(fn: "sgemm" | "sgemmBf16"): Binding {
+  return {
+      riskyExtras: true,
+      signature: `${fn}(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)`,
+      required: 13,
+      params: [
+        { name: "transA", kind: "boolean", expected: "a boolean", valid: () => false },
+        { name: "transB", kind: "boolean", expected: "a boolean", valid: () => false },
+        { name: "m", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
+        { name: "n", kind: "number", expected: "a number", valid: () => 3, range: [0, DIM] },
+        { name: "k", kind: "number", expected: "a number", valid: () => 4, range: [0, DIM] },
+        { name: "alpha", kind: "number", expected: "a number", valid: () => 1 },
+        { name: "a", kind: "typed", expected: F32, valid: () => new Float32Array(8), wrongTyped: otherTyped(Float32Array, 8) },
+        { name: "lda", kind: "number", expected: "a number", valid: () => 4, range: [1, DIM] },
+        { name: "b", kind: "typed", expected: F32, valid: () => new Float32Array(12), wrongTyped: otherTyped(Float32Array, 12) },
+        { name: "ldb", kind: "number", expected: "a number", valid: () => 3, range: [1, DIM] },
+        { name: "beta", kind: "number", expected: "a number", valid: () => 0 },
+        { name: "c", kind: "typed", expected: F32, valid: () => new Float32Array(6), wrongTyped: otherTyped(Float32Array, 6) },
+        { name: "ldc", kind: "number", expected: "a number", valid: () => 3, range: [1, DIM] },
+      ],
+      extra: () => {
+        const args = argsOf(() => [false, false, 2, 3, 4, 1, new Float32Array(8), 4, new Float32Array(12), 3, 0, new Float32Array(6), 3]);
+        const c = caseWith(fn, args);
+        const atLeast = (n: number, shape: string, ld: string, v: number): string => `of length at least ${n} \\(${esc(shape)} with ${ld} ${v}\\)`;
+        return [
+          c("alpha NaN", { 5: NaN }, RangeError, msg(fn, "alpha", "a finite number", "NaN")),
+          c("alpha Infinity", { 5: Infinity }, RangeError, msg(fn, "alpha", "a finite number", "Infinity")),
+          c("alpha beyond float32", { 5: 1e39 }, RangeError, msg(fn, "alpha", "a number within float32 range", "1e+39")),
+          c("beta -Infinity", { 10: -Infinity }, RangeError, msg(fn, "beta", "a finite number", "-Infinity")),
+          c("a one element short", { 6: new Float32Array(7) }, RangeError, msg(fn, "a", atLeast(8, "m x k", "lda", 4), "length 7")),
+          c("lda below k", { 7: 3 }, RangeError, msg(fn, "lda", esc("at least 4 (the row length of a, m x k)"), "3")),
+          c("a transposed: k x m", { 0: true, 7: 2, 6: new Float32Array(7) }, RangeError, msg(fn, "a", atLeast(8, "k x m, transposed", "lda", 2), "length 7")),
+          c("b transposed: n x k, too short", { 1: true, 9: 4, 8: new Float32Array(11) }, RangeError, msg(fn, "b", atLeast(12, "n x k, transposed", "ldb", 4), "length 11")),
+          c("c with a wider ldc", { 12: 5 }, RangeError, msg(fn, "c", atLeast(8, "m x n", "ldc", 5), "length 6")),
+          c("absurd m with small arrays", { 2: DIM, 6: new Float32Array(8) }, RangeError, msg(fn, "a", atLeast((DIM - 1) * 4 + 4, "m x k", "lda", 4), "length 8")),
+          {
+            label: "c overlapping a",
+            call: () => {
+              const buf = new Float32Array(20);
+              return raw[fn](false, false, 2, 3, 4, 1, buf.subarray(0, 8), 4, new Float32Array(12), 3, 0, buf.subarray(6, 12), 3);
+            },
+            error: RangeError,
+            message: msg(fn, "c", OVERLAP("a"), "an overlapping view"),
+          },
+          {
+            label: "c overlapping b",
+            call: () => {
+              const buf = new Float32Array(20);
+              return raw[fn](false, false, 2, 3, 4, 1, new Float32Array(8), 4, buf.subarray(0, 12), 3, 0, buf.subarray(10, 16), 3);
+            },
+            error: RangeError,
+            message: msg(fn, "c", OVERLAP("b"), "an overlapping view"),
+          },
+          ...detachedCases(fn, args, [
+            [6, "a", Float32Array, F32],
+            [8, "b", Float32Array, F32],
+            [11, "c", Float32Array, F32],
+          ]),
+        ];
+      },
+      valid: () => {
+        // [2 x 4] @ [4 x 3], then the same with both operands stored transposed, then beta = 1.
+        const a = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+        const b = Float32Array.from([1, 0, 2, 0, 1, 0, -1, 0, 1, 2, 2, 2]);
+        const want = [1 * 1 + 2 * 0 - 3 * 1 + 4 * 2, 0 + 2 * 1 + 0 + 4 * 2, 2 + 0 + 3 + 8, 5 + 0 - 7 + 16, 6 + 0 + 16, 10 + 7 + 16];
+        const c = new Float32Array(6).fill(NaN);
+        (addon()[fn] as NativeAddon["sgemm"])(false, false, 2, 3, 4, 1, a, 4, b, 3, 0, c, 3);
+        assert.deepEqual(Array.from(c), want);
+        const at = Float32Array.from([1, 5, 2, 6, 3, 7, 4, 8]);
+        const bt = Float32Array.from([1, 0, -1, 2, 0, 1, 0, 2, 2, 0, 1, 2]);
+        (addon()[fn] as NativeAddon["sgemm"])(true, true, 2, 3, 4, 2, at, 2, bt, 4, 1, c, 3);
+        assert.deepEqual(Array.from(c), want.map((v) => 3 * v));
+        (addon()[fn] as NativeAddon["sgemm"])(false, false, 0, 0, 0, 1, new Float32Array(0), 1, new Float32Array(0), 1, 0, new Float32Array(0), 1);
+      },
+    };
+}
 
 const TABLE: Record<string, Binding> = {
   alloc: {
@@ -1243,82 +1321,8 @@ const TABLE: Record<string, Binding> = {
     },
   },
 
-  sgemm: {
-    riskyExtras: true,
-    signature: "sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)",
-    required: 13,
-    params: [
-      { name: "transA", kind: "boolean", expected: "a boolean", valid: () => false },
-      { name: "transB", kind: "boolean", expected: "a boolean", valid: () => false },
-      { name: "m", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
-      { name: "n", kind: "number", expected: "a number", valid: () => 3, range: [0, DIM] },
-      { name: "k", kind: "number", expected: "a number", valid: () => 4, range: [0, DIM] },
-      { name: "alpha", kind: "number", expected: "a number", valid: () => 1 },
-      { name: "a", kind: "typed", expected: F32, valid: () => new Float32Array(8), wrongTyped: otherTyped(Float32Array, 8) },
-      { name: "lda", kind: "number", expected: "a number", valid: () => 4, range: [1, DIM] },
-      { name: "b", kind: "typed", expected: F32, valid: () => new Float32Array(12), wrongTyped: otherTyped(Float32Array, 12) },
-      { name: "ldb", kind: "number", expected: "a number", valid: () => 3, range: [1, DIM] },
-      { name: "beta", kind: "number", expected: "a number", valid: () => 0 },
-      { name: "c", kind: "typed", expected: F32, valid: () => new Float32Array(6), wrongTyped: otherTyped(Float32Array, 6) },
-      { name: "ldc", kind: "number", expected: "a number", valid: () => 3, range: [1, DIM] },
-    ],
-    extra: () => {
-      const fn = "sgemm";
-      const args = argsOf(() => [false, false, 2, 3, 4, 1, new Float32Array(8), 4, new Float32Array(12), 3, 0, new Float32Array(6), 3]);
-      const c = caseWith(fn, args);
-      const atLeast = (n: number, shape: string, ld: string, v: number): string => `of length at least ${n} \\(${esc(shape)} with ${ld} ${v}\\)`;
-      return [
-        c("alpha NaN", { 5: NaN }, RangeError, msg(fn, "alpha", "a finite number", "NaN")),
-        c("alpha Infinity", { 5: Infinity }, RangeError, msg(fn, "alpha", "a finite number", "Infinity")),
-        c("alpha beyond float32", { 5: 1e39 }, RangeError, msg(fn, "alpha", "a number within float32 range", "1e+39")),
-        c("beta -Infinity", { 10: -Infinity }, RangeError, msg(fn, "beta", "a finite number", "-Infinity")),
-        c("a one element short", { 6: new Float32Array(7) }, RangeError, msg(fn, "a", atLeast(8, "m x k", "lda", 4), "length 7")),
-        c("lda below k", { 7: 3 }, RangeError, msg(fn, "lda", esc("at least 4 (the row length of a, m x k)"), "3")),
-        c("a transposed: k x m", { 0: true, 7: 2, 6: new Float32Array(7) }, RangeError, msg(fn, "a", atLeast(8, "k x m, transposed", "lda", 2), "length 7")),
-        c("b transposed: n x k, too short", { 1: true, 9: 4, 8: new Float32Array(11) }, RangeError, msg(fn, "b", atLeast(12, "n x k, transposed", "ldb", 4), "length 11")),
-        c("c with a wider ldc", { 12: 5 }, RangeError, msg(fn, "c", atLeast(8, "m x n", "ldc", 5), "length 6")),
-        c("absurd m with small arrays", { 2: DIM, 6: new Float32Array(8) }, RangeError, msg(fn, "a", atLeast((DIM - 1) * 4 + 4, "m x k", "lda", 4), "length 8")),
-        {
-          label: "c overlapping a",
-          call: () => {
-            const buf = new Float32Array(20);
-            return raw[fn](false, false, 2, 3, 4, 1, buf.subarray(0, 8), 4, new Float32Array(12), 3, 0, buf.subarray(6, 12), 3);
-          },
-          error: RangeError,
-          message: msg(fn, "c", OVERLAP("a"), "an overlapping view"),
-        },
-        {
-          label: "c overlapping b",
-          call: () => {
-            const buf = new Float32Array(20);
-            return raw[fn](false, false, 2, 3, 4, 1, new Float32Array(8), 4, buf.subarray(0, 12), 3, 0, buf.subarray(10, 16), 3);
-          },
-          error: RangeError,
-          message: msg(fn, "c", OVERLAP("b"), "an overlapping view"),
-        },
-        ...detachedCases(fn, args, [
-          [6, "a", Float32Array, F32],
-          [8, "b", Float32Array, F32],
-          [11, "c", Float32Array, F32],
-        ]),
-      ];
-    },
-    valid: () => {
-      // [2 x 4] @ [4 x 3], then the same with both operands stored transposed, then beta = 1.
-      const a = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
-      const b = Float32Array.from([1, 0, 2, 0, 1, 0, -1, 0, 1, 2, 2, 2]);
-      const want = [1 * 1 + 2 * 0 - 3 * 1 + 4 * 2, 0 + 2 * 1 + 0 + 4 * 2, 2 + 0 + 3 + 8, 5 + 0 - 7 + 16, 6 + 0 + 16, 10 + 7 + 16];
-      const c = new Float32Array(6).fill(NaN);
-      addon().sgemm(false, false, 2, 3, 4, 1, a, 4, b, 3, 0, c, 3);
-      assert.deepEqual(Array.from(c), want);
-      const at = Float32Array.from([1, 5, 2, 6, 3, 7, 4, 8]);
-      const bt = Float32Array.from([1, 0, -1, 2, 0, 1, 0, 2, 2, 0, 1, 2]);
-      addon().sgemm(true, true, 2, 3, 4, 2, at, 2, bt, 4, 1, c, 3);
-      assert.deepEqual(Array.from(c), want.map((v) => 3 * v));
-      addon().sgemm(false, false, 0, 0, 0, 1, new Float32Array(0), 1, new Float32Array(0), 1, 0, new Float32Array(0), 1);
-    },
-  },
-
+  sgemm: gemmEntry("sgemm"),
+  sgemmBf16: gemmEntry("sgemmBf16"),
   elementwise: {
     riskyExtras: true,
     signature: "elementwise(op, a, b, out)",

@@ -392,7 +392,7 @@ test("bad configs, options and inputs are clear errors", () => {
   const defaults = resolveBitNetConfig(SMALL);
   assert.deepEqual(
     { ...defaults },
-    { ...SMALL, rope_theta: 10000, rms_norm_eps: 1e-5, hidden_act: "relu2", tie_word_embeddings: true, max_position_embeddings: 2048, linear: "bitnet", sub_norm: true, gated: true },
+    { ...SMALL, rope_theta: 10000, rms_norm_eps: 1e-5, hidden_act: "relu2", tie_word_embeddings: true, max_position_embeddings: 2048, linear: "bitnet", sub_norm: true, gated: true, backward_precision: "fp32" },
   );
   assert.ok(Object.isFrozen(defaults));
 

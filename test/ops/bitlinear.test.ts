@@ -181,3 +181,28 @@ test("bitLinear rejects bad input with named errors", () => {
   assert.throws(() => bitLinear(bad, w), /quantizeActivationsInt8: .*NaN|non-finite|finite/);
   for (const t of [x, w, bad]) t.dispose();
 });
+
+test("bitLinear with bf16 backward GEMMs stays within the documented error of the fp32 backward", () => {
+  const grads = (precision: "fp32" | "bf16"): Float32Array[] => {
+    const x = randn([4, 64, 96], { seed: 21 }).requiresGrad_();
+    const w = randn([80, 96], { seed: 22, std: 0.05 }).requiresGrad_();
+    const g = randn([4, 64, 80], { seed: 23 });
+    const y = bitLinear(x, w, { backwardPrecision: precision });
+    y.backward(g);
+    const out = [x.grad!.toFloat32Array(), w.grad!.toFloat32Array()];
+    for (const t of [x.grad!, w.grad!, x, w, g, y]) t.dispose();
+    return out;
+  };
+  const f32 = grads("fp32");
+  const bf = grads("bf16");
+  f32.forEach((a, i) => {
+    let num = 0, den = 0;
+    for (let j = 0; j < a.length; j++) {
+      num += (bf[i][j] - a[j]) ** 2;
+      den += a[j] ** 2;
+    }
+    const rel = Math.sqrt(num / den);
+    assert.ok(rel < 5e-3 && rel > 0, `${i === 0 ? "dX" : "dW"}: relative RMS difference ${rel}`);
+  });
+  assert.throws(() => bitLinear(randn([2, 4]), randn([3, 4]), { backwardPrecision: "f16" as "bf16" }), /bitLinear: backwardPrecision must be 'fp32' or 'bf16', received 'f16'/);
+});

@@ -206,3 +206,28 @@ test("linear on a large batch matches float64 (the GEMM path with row blocks and
   void wrap;
   for (const t of [x, w, y]) t.dispose();
 });
+
+test("sgemmBf16: every variant within the bf16 rounding bound of float64 (each operand rounded by <= 2^-8: a product by <= 2^-7)", () => {
+  const isaBefore = getIsa();
+  const variants = backendInfo().families.find((f) => f.name === "gemm")!.available;
+  try {
+    for (const isa of variants) {
+      setIsa(isa as "scalar");
+      for (const [m, n, k] of SHAPES) {
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const lda = (ta ? m : k) + 1;
+          const ldb = (tb ? k : n) + 2;
+          const a = randomArray((ta ? k : m) * lda, m + 11 * k);
+          const b = randomArray((tb ? n : k) * ldb, n + 5 * k);
+          const ref = reference(ta, tb, m, n, k, a, lda, b, ldb);
+          const c = new Float32Array(m * n).fill(NaN);
+          addon().sgemmBf16(ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, n);
+          const err = maxScaledError(c, ref, ta, tb, m, n, k, a, lda, b, ldb);
+          assert.ok(err < 2 ** -7 + 1e-5, `${isa} ${m}x${n}x${k} ta=${ta} tb=${tb}: error ${err}`);
+        }
+      }
+    }
+  } finally {
+    setIsa(isaBefore as "scalar");
+  }
+});

@@ -36,9 +36,11 @@ void check_matrix(const Args& args, const char* name, const char* ld_name, const
   }
 }
 
-Napi::Value Sgemm(const Napi::CallbackInfo& info) {
+Napi::Value SgemmWith(const Napi::CallbackInfo& info, bool bf16) {
   return guarded(info, [&]() -> Napi::Value {
-    Args args(info, "sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)", 13);
+    Args args(info, bf16 ? "sgemmBf16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)"
+                         : "sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)",
+              13);
     const bool ta = args.boolean(0, "transA");
     const bool tb = args.boolean(1, "transB");
     const int64_t m = args.integer(2, "m", 0, kMaxDim);
@@ -65,10 +67,13 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
     cpu_backend().sgemm(ta, tb, static_cast<size_t>(m), static_cast<size_t>(n), static_cast<size_t>(k), static_cast<float>(alpha),
                         reinterpret_cast<const float*>(a.data), static_cast<size_t>(lda), reinterpret_cast<const float*>(b.data),
                         static_cast<size_t>(ldb), static_cast<float>(beta), reinterpret_cast<float*>(c.data),
-                        static_cast<size_t>(ldc));
+                        static_cast<size_t>(ldc), bf16);
     return info.Env().Undefined();
   });
 }
+
+Napi::Value Sgemm(const Napi::CallbackInfo& info) { return SgemmWith(info, false); }
+Napi::Value SgemmBf16(const Napi::CallbackInfo& info) { return SgemmWith(info, true); }
 
 // Reads and checks the shape arguments at `first` .. first + 6 (batch, qLen, kvLen, qHeads,
 // kvHeads, headDim, scale).
@@ -330,6 +335,7 @@ void register_linalg(Napi::Env env, Napi::Object exports) {
   exports.Set("rmsNormForward", Napi::Function::New(env, RmsNormForward, "rmsNormForward"));
   exports.Set("rmsNormBackward", Napi::Function::New(env, RmsNormBackward, "rmsNormBackward"));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
+  exports.Set("sgemmBf16", Napi::Function::New(env, SgemmBf16, "sgemmBf16"));
   exports.Set("attentionForward", Napi::Function::New(env, AttentionForward, "attentionForward"));
   exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward, "attentionBackward"));
 }

@@ -48,8 +48,9 @@ class Backend {
                               const uint8_t* w, size_t n, const float* w_scale, bool per_row_scale, float* out) = 0;
 
   // fp32 C = alpha * op(A) * op(B) + beta * C, row-major (see cpu/gemm/gemm.h).
+  // With bf16, operands are rounded to bfloat16 when packed (float32 accumulation).
   virtual void sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha, const float* a, size_t lda,
-                     const float* b, size_t ldb, float beta, float* c, size_t ldc) = 0;
+                     const float* b, size_t ldb, float beta, float* c, size_t ldc, bool bf16) = 0;
 
   // Causal GQA attention (see cpu/attention/attention.h): out and the per-row log-sum-exp lse
   // [batch, q_heads, q_len]; the backward overwrites dq, dk and dv.

@@ -136,8 +136,8 @@ class CpuBackend final : public Backend {
   }
 
   void sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha, const float* a, size_t lda,
-             const float* b, size_t ldb, float beta, float* c, size_t ldc) override {
-    bitnet::sgemm({trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc});
+             const float* b, size_t ldb, float beta, float* c, size_t ldc, bool bf16) override {
+    bitnet::sgemm({trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, bf16);
   }
 
   void attention_forward(const AttentionShape& s, const float* q, const float* k, const float* v, float* out,

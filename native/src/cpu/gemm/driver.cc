@@ -133,11 +133,116 @@ void gemm_block(const GemmKernels& kt, const GemmArgs& g, size_t i0, size_t i1, 
   }
 }
 
+static inline uint16_t to_bf16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);  // quiet NaN
+  return static_cast<uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);                  // nearest even
+}
+
+// Scalar packing primitives (variants without their own): see GemmKernels.
+void interleave_bf16_scalar(const float* r0, const float* r1, size_t n, float alpha, uint16_t* out) {
+  for (size_t j = 0; j < n; ++j) {
+    out[2 * j] = to_bf16(alpha * r0[j]);
+    out[2 * j + 1] = r1 == nullptr ? 0 : to_bf16(alpha * r1[j]);
+  }
+}
+
+void pairs_bf16_scalar(const float* row, size_t n, float alpha, uint16_t* out, size_t stride) {
+  for (size_t e = 0; e < n; e += 2) {
+    out[(e / 2) * stride] = to_bf16(alpha * row[e]);
+    out[(e / 2) * stride + 1] = e + 1 < n ? to_bf16(alpha * row[e + 1]) : 0;
+  }
+}
+
+// alpha * op(A)[i0 .. i0+rows, p0 .. p0+kc] as bf16 pairs in MR-row panels (k and rows zero padded).
+void pack_a_bf16(const GemmKernels& kt, const GemmArgs& g, size_t i0, size_t rows, size_t p0, size_t kc, uint16_t* out) {
+  const size_t mr = kt.mr, kc2 = (kc + 1) / 2;
+  const auto interleave = kt.interleave_bf16 ? kt.interleave_bf16 : interleave_bf16_scalar;
+  const auto pairs = kt.pairs_bf16 ? kt.pairs_bf16 : pairs_bf16_scalar;
+  for (size_t ip = 0; ip < rows; ip += mr) {
+    const size_t r = std::min(mr, rows - ip);
+    uint16_t* panel = out + ip * 2 * kc2;
+    if (r < mr) std::memset(panel, 0, kc2 * 2 * mr * sizeof(uint16_t));
+    if (g.trans_a) {
+      // op(A)[i, k] = A[k, i]: storage rows k and k + 1 are contiguous over i.
+      for (size_t kk = 0; kk < kc2; ++kk) {
+        const float* r0 = g.a + (p0 + 2 * kk) * g.lda + i0 + ip;
+        const float* r1 = 2 * kk + 1 < kc ? r0 + g.lda : nullptr;
+        interleave(r0, r1, r, g.alpha, panel + kk * 2 * mr);
+      }
+    } else {
+      for (size_t i = 0; i < r; ++i) pairs(g.a + (i0 + ip + i) * g.lda + p0, kc, g.alpha, panel + 2 * i, 2 * mr);
+    }
+  }
+}
+
+// op(B)[p0 .. p0+kc, j0 .. j0+cols] as bf16 pairs in NR-column panels (zero padded).
+void pack_b_bf16(const GemmKernels& kt, const GemmArgs& g, size_t p0, size_t kc, size_t j0, size_t cols, uint16_t* out) {
+  const size_t nr = kt.nr, kc2 = (kc + 1) / 2;
+  const auto interleave = kt.interleave_bf16 ? kt.interleave_bf16 : interleave_bf16_scalar;
+  const auto pairs = kt.pairs_bf16 ? kt.pairs_bf16 : pairs_bf16_scalar;
+  for (size_t jp = 0; jp < cols; jp += nr) {
+    const size_t c = std::min(nr, cols - jp);
+    uint16_t* panel = out + jp * 2 * kc2;
+    if (c < nr) std::memset(panel, 0, kc2 * 2 * nr * sizeof(uint16_t));
+    if (g.trans_b) {
+      for (size_t j = 0; j < c; ++j) pairs(g.b + (j0 + jp + j) * g.ldb + p0, kc, 1.0f, panel + 2 * j, 2 * nr);
+    } else {
+      for (size_t kk = 0; kk < kc2; ++kk) {
+        const float* r0 = g.b + (p0 + 2 * kk) * g.ldb + j0 + jp;
+        const float* r1 = 2 * kk + 1 < kc ? r0 + g.ldb : nullptr;
+        interleave(r0, r1, c, 1.0f, panel + kk * 2 * nr);
+      }
+    }
+  }
+}
+
+// The bf16 twin of gemm_block: the same loops and split, bf16 panels (half the bytes of the
+// float ones, so they fit the same scratch).
+void gemm_block_bf16(const GemmKernels& kt, const GemmArgs& g, size_t i0, size_t i1, size_t j0, size_t j1, Scratch& s) {
+  const size_t mr = kt.mr, nr = kt.nr;
+  const size_t mc_max = std::max(mr, kMc / mr * mr);
+  for (size_t jc = j0; jc < j1; jc += kNc) {
+    const size_t nc = std::min(kNc, j1 - jc);
+    const size_t nc_pad = (nc + nr - 1) / nr * nr;
+    for (size_t pc = 0; pc < g.k; pc += kKc) {
+      const size_t kc = std::min(kKc, g.k - pc), kc2 = (kc + 1) / 2;
+      uint16_t* bp = reinterpret_cast<uint16_t*>(grow(s.b, s.b_floats, kKc * ((std::min(kNc, j1 - j0) + nr - 1) / nr * nr)));
+      pack_b_bf16(kt, g, pc, kc, jc, nc, bp);
+      const float beta = pc == 0 ? g.beta : 1.0f;
+      for (size_t ic = i0; ic < i1; ic += mc_max) {
+        const size_t mc = std::min(mc_max, i1 - ic);
+        uint16_t* ap = reinterpret_cast<uint16_t*>(grow(s.a, s.a_floats, kKc * mc_max));
+        pack_a_bf16(kt, g, ic, mc, pc, kc, ap);
+        for (size_t jr = 0; jr < nc_pad; jr += nr) {
+          const size_t cols = std::min(nr, nc - jr);
+          for (size_t ir = 0; ir < mc; ir += mr) {
+            const size_t rows = std::min(mr, mc - ir);
+            float* c = g.c + (ic + ir) * g.ldc + jc + jr;
+            const uint16_t* at = ap + ir * 2 * kc2;
+            const uint16_t* bt = bp + jr * 2 * kc2;
+            if (rows == mr && cols == nr) {
+              kt.micro_bf16(kc2, at, bt, c, g.ldc, beta);
+            } else {
+              alignas(64) float tile[16 * 64];
+              kt.micro_bf16(kc2, at, bt, tile, nr, 0.0f);
+              for (size_t i = 0; i < rows; ++i)
+                for (size_t j = 0; j < cols; ++j)
+                  c[i * g.ldc + j] = beta == 0.0f ? tile[i * nr + j] : tile[i * nr + j] + beta * c[i * g.ldc + j];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 size_t gemm_scratch_bytes() { return (kKc * kNc + kKc * kMc) * sizeof(float); }
 
-void sgemm(const GemmArgs& g) {
+void sgemm(const GemmArgs& g, bool bf16) {
   if (g.m == 0 || g.n == 0) return;
   if (g.k == 0 || g.alpha == 0.0f) {
     // C = beta * C (beta == 0 writes zeros without reading C, like BLAS).
@@ -155,11 +260,13 @@ void sgemm(const GemmArgs& g) {
   // Split rows unless there are too few row panels to keep every thread busy.
   if (row_panels >= 4 * threads || row_panels >= col_panels) {
     parallel_for_indexed(row_panels, 1, [&](size_t b, size_t e, int slot) {
-      gemm_block(kt, g, b * kt.mr, std::min(g.m, e * kt.mr), 0, g.n, slots[static_cast<size_t>(slot)]);
+      if (bf16) gemm_block_bf16(kt, g, b * kt.mr, std::min(g.m, e * kt.mr), 0, g.n, slots[static_cast<size_t>(slot)]);
+      else gemm_block(kt, g, b * kt.mr, std::min(g.m, e * kt.mr), 0, g.n, slots[static_cast<size_t>(slot)]);
     });
   } else {
     parallel_for_indexed(col_panels, 1, [&](size_t b, size_t e, int slot) {
-      gemm_block(kt, g, 0, g.m, b * kt.nr, std::min(g.n, e * kt.nr), slots[static_cast<size_t>(slot)]);
+      if (bf16) gemm_block_bf16(kt, g, 0, g.m, b * kt.nr, std::min(g.n, e * kt.nr), slots[static_cast<size_t>(slot)]);
+      else gemm_block(kt, g, 0, g.m, b * kt.nr, std::min(g.n, e * kt.nr), slots[static_cast<size_t>(slot)]);
     });
   }
 }

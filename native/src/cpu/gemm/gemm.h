@@ -23,7 +23,20 @@ struct GemmKernels {
   // c[i * ldc + j] = sum_k a[k * mr + i] * b[k * nr + j] (k < kc) + beta * c[i * ldc + j] for
   // an MR x NR tile; beta == 0 writes without reading c (it may hold garbage or NaN).
   void (*micro)(size_t kc, const float* a, const float* b, float* c, size_t ldc, float beta);
+  // The same tile from bf16 panels, k in pairs: a[kk * 2 * mr + 2 * i + {0, 1}] holds rows i at
+  // k = 2 kk, 2 kk + 1, b[kk * 2 * nr + 2 * j + {0, 1}] likewise for columns; kc2 pairs. Products
+  // of bf16 values are exact in float32 and accumulate in float32.
+  void (*micro_bf16)(size_t kc2, const uint16_t* a, const uint16_t* b, float* c, size_t ldc, float beta);
+  // Packing primitives for bf16 panels (null: the driver's scalar loops). interleave: out[2j] =
+  // bf16(alpha r0[j]), out[2j + 1] = bf16(alpha r1[j]) for j < n (r1 null: zeros). pairs: the pair
+  // (row[2p], row[2p + 1]) * alpha as bf16 to out + p * stride for 2p < n (a lone last element
+  // pairs with 0). Rounding to nearest even.
+  void (*interleave_bf16)(const float* r0, const float* r1, size_t n, float alpha, uint16_t* out);
+  void (*pairs_bf16)(const float* row, size_t n, float alpha, uint16_t* out, size_t stride);
 };
+
+// The scalar bf16 tile for an mr x nr variant without bf16 instructions.
+void micro_bf16_generic(size_t mr, size_t nr, size_t kc2, const uint16_t* a, const uint16_t* b, float* c, size_t ldc, float beta);
 
 extern const GemmKernels kGemmScalar;
 extern const GemmKernels kGemmAvx2;
@@ -44,8 +57,10 @@ struct GemmArgs {
   size_t ldc;
 };
 
-// Runs one sgemm with the active variant on the thread pool.
-void sgemm(const GemmArgs& g);
+// Runs one sgemm with the active variant on the thread pool. With bf16, both operands are rounded
+// to bfloat16 (round to nearest even) as they are packed and the products accumulate in float32:
+// twice the arithmetic rate of AVX-512 BF16 (vdpbf16ps), ~3 significant digits per operand.
+void sgemm(const GemmArgs& g, bool bf16 = false);
 // Bytes of per-thread scratch the driver allocates (exposed for the memory limit checks).
 size_t gemm_scratch_bytes();
 
