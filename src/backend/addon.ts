@@ -34,7 +34,7 @@ export interface NativeAddon {
   free(buffer: ArrayBuffer): boolean;
   alignmentOf(view: ArrayBuffer | ArrayBufferView): number;
   setBufferLimit(byteLength: number): void;
-  nativeMemory(): { liveBytes: number; liveAllocations: number };
+  nativeMemory(): { liveBytes: number; liveAllocations: number; cachedBytes: number };
   convert(src: Float32Array | Uint16Array, srcDtype: string, dst: Float32Array | Uint16Array, dstDtype: string): void;
   stridedCopy(
     src: NativeTypedArray,

@@ -34,10 +34,13 @@ export interface MemoryStats {
   liveStorages: number;
   /** Bytes the native allocator holds (includes storage awaiting GC of undisposed tensors). */
   nativeBytes: number;
+  /** Freed blocks the native allocator keeps for reuse (up to 1 GiB, reused by exact size). */
+  cachedBytes: number;
 }
 
 export function memoryStats(): MemoryStats {
-  return { ...stats, nativeBytes: addon().nativeMemory().liveBytes };
+  const native = addon().nativeMemory();
+  return { ...stats, nativeBytes: native.liveBytes, cachedBytes: native.cachedBytes };
 }
 
 /** Restarts peak tracking from the current live bytes. */

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { addon } from "../../src/backend/addon";
 import {
-  Tensor, tidy, keep, arange, concat, empty, fromArray, full, memoryStats, ones, rand, randn, resetPeakMemory, wrap, zeros, Generator,
+  Tensor, backendInfo, tidy, keep, arange, concat, empty, fromArray, full, memoryStats, ones, rand, randn, resetPeakMemory, wrap, zeros, Generator,
   numberToF16Bits, numberToBf16Bits, f16BitsToNumber, bf16BitsToNumber, setMemoryLimit, getMemoryLimit,
 } from "../../src";
 
@@ -359,4 +359,18 @@ test("the memory limit turns a runaway loop into a named RangeError instead of a
     setMemoryLimit(before);
   }
   assert.equal(getMemoryLimit(), before);
+});
+
+test("freed blocks are reused by exact size (no page faults for a training step's intermediates) and zeroed on request", () => {
+  const sanitized = backendInfo().sanitized; // the sanitizer build frees at once so ASan sees every use after free
+  const size = [256, 1024]; // 1 MiB
+  const a = full(size, 7);
+  const before = memoryStats().cachedBytes;
+  a.dispose();
+  const afterFree = memoryStats().cachedBytes;
+  assert.equal(afterFree - before, sanitized ? 0 : (1 << 20) + 64);
+  const b = zeros(size);
+  assert.equal(memoryStats().cachedBytes, before, "the cached block is taken again");
+  assert.ok(b.toFloat32Array().every((v) => v === 0), "a reused block is zeroed when zeros are asked for");
+  b.dispose();
 });

@@ -147,6 +147,7 @@ Napi::Value NativeMemory(const Napi::CallbackInfo& info) {
     Args args(info, "nativeMemory()", 0);
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("liveBytes", Napi::Number::New(info.Env(), static_cast<double>(live_allocation_bytes())));
+    o.Set("cachedBytes", Napi::Number::New(info.Env(), static_cast<double>(cached_allocation_bytes())));
     o.Set("liveAllocations", Napi::Number::New(info.Env(), static_cast<double>(live_allocation_count())));
     return o;
   });

@@ -25,5 +25,8 @@ void destroy_record(Allocation* a);
 
 uint64_t live_allocation_bytes();
 uint64_t live_allocation_count();
+// Freed blocks kept for reuse (up to 1 GiB, by exact size), and a way to give them back.
+uint64_t cached_allocation_bytes();
+void release_cached_memory();
 
 }  // namespace bitnet
