@@ -7,7 +7,7 @@ import {
   PackedTernary, Tensor, getNumThreads, packTernary, paddedCols, quantizeActivationsInt8, randn, setNumThreads, ternaryMatmul, wrap, Generator,
 } from "../src";
 import { randomFillSync } from "node:crypto";
-import { printTable, Row, writeResults } from "./report";
+import { median, printTable, Row, writeResults } from "./report";
 
 const SHAPES: [number, number][] = [
   [2560, 2560],
@@ -18,10 +18,6 @@ const SHAPES: [number, number][] = [
 const BITNET_CPP_GOPS: Record<string, [number, number]> = { "2560x2560": [111, 138], "6912x2560": [136, 145], "2560x6912": [163, 171] };
 const COLD_BYTES = 256 << 20;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /**
  * Median microseconds per call of fn over `reps` timed batches of `iters` calls, after a warm-up

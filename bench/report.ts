@@ -5,6 +5,13 @@ import * as path from "node:path";
 import { backendInfo } from "../src";
 
 /** Median of `runs` timings (ms) of fn, after `warmup` untimed calls. */
+/** Median of the values (the mean of the two middle ones for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
 export function medianMs(fn: () => void, runs = 7, warmup = 2): number {
   for (let i = 0; i < warmup; i++) fn();
   const times: number[] = [];

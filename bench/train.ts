@@ -14,7 +14,7 @@ import { BitNetLM } from "../src/nn";
 import { CharTokenizer, TextDataset, brownCorpus } from "../src/data";
 import { AdamW, Trainer, twoStage, warmupCosine } from "../src/train";
 import { crossEntropy } from "../src/ops";
-import { printTable, Row, writeResults } from "./report";
+import { median, printTable, Row, writeResults } from "./report";
 
 const SEQ = 128;
 const BATCH = 16;
@@ -28,11 +28,6 @@ interface RunResult {
   valLoss?: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-}
 
 function warmupSteps(steps: number): number {
   return steps >= 100 ? Math.max(1, Math.floor(steps / 10)) : 10;
