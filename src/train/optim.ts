@@ -678,6 +678,11 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number
   });
   let sumSquares = 0;
   for (const g of grads) {
+    // Large gradients on the native kernel (threaded, float64, a fixed summation order).
+    if (g.length >= 1 << 15) {
+      sumSquares += addon().sumSquares(g);
+      continue;
+    }
     for (let i = 0; i < g.length; i++) sumSquares += g[i] * g[i];
   }
   const norm = Math.sqrt(sumSquares);

@@ -1369,6 +1369,20 @@ const TABLE: Record<string, Binding> = {
     },
   },
 
+  sumSquares: {
+    riskyExtras: true,
+    signature: "sumSquares(x)",
+    required: 1,
+    params: [{ name: "x", kind: "typed", expected: F32, valid: () => new Float32Array(3), wrongTyped: otherTyped(Float32Array, 3) }],
+    extra: () => detachedCases("sumSquares", argsOf(() => [new Float32Array(3)]), [[0, "x", Float32Array, F32]]),
+    valid: () => {
+      assert.equal(addon().sumSquares(Float32Array.of(3, 4, 12)), 169);
+      assert.equal(addon().sumSquares(new Float32Array(0)), 0);
+      const big = new Float32Array(200_000).fill(0.5);
+      assert.equal(addon().sumSquares(big), 50_000);
+    },
+  },
+
   adamwUpdate: {
     riskyExtras: true,
     signature: "adamwUpdate(p, g, m, v, decay, beta1, beta2, stepSize, bias2Sqrt, eps)",

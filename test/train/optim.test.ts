@@ -3,7 +3,7 @@
 // state dict, accumulated gradients from real backward passes, and one test per bad input.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator, Tensor, fromArray, memoryStats, mul, randn, sum, zeros } from "../../src";
+import { Generator, Tensor, fromArray, getNumThreads, memoryStats, mul, randn, setNumThreads, sum, zeros } from "../../src";
 import { AdamW, AdamWStateDict, SGD, SGDStateDict, clipGradNorm } from "../../src/train/optim";
 
 const SHAPES = [[4, 6], [6], [3, 5, 2]];
@@ -532,4 +532,28 @@ test("AdamW on a tensor large enough for the native kernel matches the float64 f
   assert.deepEqual(p.toFloat32Array(), pr);
   void ref;
   p.dispose();
+});
+
+test("clipGradNorm over large gradients (native sum of squares) is the same at 1 and 2 threads and matches float64", () => {
+  const p = randn([300_001], { seed: 31 }).requiresGrad_();
+  const g = randn([300_001], { seed: 32 });
+  let ref = 0;
+  for (const v of g.toFloat32Array()) ref += v * v;
+  const before = getNumThreads();
+  const norms: number[] = [];
+  try {
+    for (const t of [1, 2]) {
+      setNumThreads(t);
+      p.grad = g.clone();
+      norms.push(clipGradNorm([p], 1e9));
+      p.grad.dispose();
+      p.grad = null;
+    }
+  } finally {
+    setNumThreads(before);
+  }
+  assert.equal(norms[0], norms[1]);
+  assert.ok(Math.abs(norms[0] - Math.sqrt(ref)) <= 1e-12 * Math.sqrt(ref), `${norms[0]} vs ${Math.sqrt(ref)}`);
+  p.dispose();
+  g.dispose();
 });

@@ -326,9 +326,18 @@ Napi::Value AdamwUpdate(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "sumSquares(x)", 1);
+    TypedView x = args.typed(0, "x", {napi_float32_array});
+    return Napi::Number::New(info.Env(), cpu_backend().sum_squares(reinterpret_cast<const float*>(x.data), x.length));
+  });
+}
+
 }  // namespace
 
 void register_linalg(Napi::Env env, Napi::Object exports) {
+  exports.Set("sumSquares", Napi::Function::New(env, SumSquares, "sumSquares"));
   exports.Set("adamwUpdate", Napi::Function::New(env, AdamwUpdate, "adamwUpdate"));
   exports.Set("rope", Napi::Function::New(env, Rope, "rope"));
   exports.Set("elementwise", Napi::Function::New(env, Elementwise, "elementwise"));

@@ -78,6 +78,9 @@ class Backend {
   virtual void adamw(float* p, const float* g, float* m, float* v, size_t n, double decay, double beta1, double beta2,
                      double step_size, double bias2_sqrt, double eps) = 0;
 
+  // Sum of squares in float64 over fixed chunks added in order (the same for every thread count).
+  virtual double sum_squares(const float* x, size_t n) = 0;
+
   // XOR checksum of bytes (a multiple of 8) read across the pool: the memory roofline.
   virtual uint64_t stream_read(const uint8_t* data, size_t bytes) = 0;
 

@@ -207,6 +207,19 @@ class CpuBackend final : public Backend {
     run_chunked(n, [&](size_t i0, size_t i1) { ke.adamw(p, g, m, v, i0, i1, decay, beta1, beta2, step_size, bias2_sqrt, eps); });
   }
 
+  double sum_squares(const float* x, size_t n) override {
+    const ElementwiseKernels& ke = elementwise_family().active();
+    constexpr size_t kChunk = 1 << 16;
+    const size_t chunks = (n + kChunk - 1) / kChunk;
+    std::vector<double> partial(chunks);
+    parallel_for(chunks, 1, [&](size_t c0, size_t c1) {
+      for (size_t c = c0; c < c1; ++c) partial[c] = ke.sum_squares(x + c * kChunk, std::min(kChunk, n - c * kChunk));
+    });
+    double total = 0;
+    for (double p : partial) total += p;
+    return total;
+  }
+
   uint64_t stream_read(const uint8_t* data, size_t bytes) override {
     const StreamKernels& ks = stream_family().active();
     const size_t words = bytes / 8;

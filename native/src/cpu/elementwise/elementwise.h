@@ -26,6 +26,8 @@ struct ElementwiseKernels {
   // m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p = p * decay - step_size * m / (sqrt(v) / bias2_sqrt + eps).
   void (*adamw)(float* p, const float* g, float* m, float* v, size_t i0, size_t i1, double decay, double beta1, double beta2,
                 double step_size, double bias2_sqrt, double eps);
+  // Sum of x[i]^2 over [0, n) in float64, eight partial sums in a fixed pattern.
+  double (*sum_squares)(const float* x, size_t n);
 };
 
 extern const ElementwiseKernels kElementwiseScalar;

@@ -73,6 +73,16 @@ void adamw(float* p, const float* g, float* m, float* v, size_t i0, size_t i1, d
   }
 }
 
+double sum_squares(const float* x, size_t n) {
+  double p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (size_t j = 0; j < 8; ++j) p[j] += static_cast<double>(x[i + j]) * x[i + j];
+  double s = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+  for (; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
+  return s;
+}
+
 }  // namespace elementwise_impl
 }  // namespace
 }  // namespace bitnet
