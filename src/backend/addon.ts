@@ -29,6 +29,23 @@ export interface BackendInfo {
 }
 
 /** The raw binding surface. Every function validates its arguments natively. */
+/** C = alpha * op(A) op(B) + beta * C on row-major Float32Arrays (leading dimensions in elements). */
+export type SgemmFn = (
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  ldc: number,
+) => void;
+
 export interface NativeAddon {
   alloc(byteLength: number, zero: boolean): ArrayBuffer;
   free(buffer: ArrayBuffer): boolean;
@@ -81,36 +98,9 @@ export interface NativeAddon {
     batch: number, qLen: number, kvLen: number, qHeads: number, kvHeads: number, headDim: number, scale: number,
     dq: Float32Array, dk: Float32Array, dv: Float32Array,
   ): void;
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    lda: number,
-    b: Float32Array,
-    ldb: number,
-    beta: number,
-    c: Float32Array,
-    ldc: number,
-  ): void;
-  sgemmBf16(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    lda: number,
-    b: Float32Array,
-    ldb: number,
-    beta: number,
-    c: Float32Array,
-    ldc: number,
-  ): void;
+  sgemm: SgemmFn;
+  /** sgemm with operands rounded to bfloat16 (float32 accumulation). */
+  sgemmBf16: SgemmFn;
   setNumThreads(threads: number): void;
   getNumThreads(): number;
   setIsa(isa: string): string;

@@ -96,42 +96,6 @@ void pack_b(const GemmArgs& g, size_t p0, size_t kc, size_t j0, size_t cols, siz
   }
 }
 
-// C[i0 .. i1, j0 .. j1] for one thread.
-void gemm_block(const GemmKernels& kt, const GemmArgs& g, size_t i0, size_t i1, size_t j0, size_t j1, Scratch& s) {
-  const size_t mr = kt.mr, nr = kt.nr;
-  const size_t mc_max = std::max(mr, kMc / mr * mr);
-  for (size_t jc = j0; jc < j1; jc += kNc) {
-    const size_t nc = std::min(kNc, j1 - jc);
-    const size_t nc_pad = (nc + nr - 1) / nr * nr;
-    for (size_t pc = 0; pc < g.k; pc += kKc) {
-      const size_t kc = std::min(kKc, g.k - pc);
-      float* bp = grow(s.b, s.b_floats, kKc * ((std::min(kNc, j1 - j0) + nr - 1) / nr * nr));
-      pack_b(g, pc, kc, jc, nc, nr, bp);
-      const float beta = pc == 0 ? g.beta : 1.0f;
-      for (size_t ic = i0; ic < i1; ic += mc_max) {
-        const size_t mc = std::min(mc_max, i1 - ic);
-        float* ap = grow(s.a, s.a_floats, kKc * mc_max);
-        pack_a(g, ic, mc, pc, kc, mr, ap);
-        for (size_t jr = 0; jr < nc_pad; jr += nr) {
-          const size_t cols = std::min(nr, nc - jr);
-          for (size_t ir = 0; ir < mc; ir += mr) {
-            const size_t rows = std::min(mr, mc - ir);
-            float* c = g.c + (ic + ir) * g.ldc + jc + jr;
-            if (rows == mr && cols == nr) {
-              kt.micro(kc, ap + ir * kc, bp + jr * kc, c, g.ldc, beta);
-            } else {
-              alignas(64) float tile[16 * 64];
-              kt.micro(kc, ap + ir * kc, bp + jr * kc, tile, nr, 0.0f);
-              for (size_t i = 0; i < rows; ++i)
-                for (size_t j = 0; j < cols; ++j)
-                  c[i * g.ldc + j] = beta == 0.0f ? tile[i * nr + j] : tile[i * nr + j] + beta * c[i * g.ldc + j];
-            }
-          }
-        }
-      }
-    }
-  }
-}
 
 static inline uint16_t to_bf16(float f) {
   uint32_t x;
@@ -198,35 +162,67 @@ void pack_b_bf16(const GemmKernels& kt, const GemmArgs& g, size_t p0, size_t kc,
   }
 }
 
-// The bf16 twin of gemm_block: the same loops and split, bf16 panels (half the bytes of the
-// float ones, so they fit the same scratch).
-void gemm_block_bf16(const GemmKernels& kt, const GemmArgs& g, size_t i0, size_t i1, size_t j0, size_t j1, Scratch& s) {
+// What the float and the bf16 paths differ in: the panel element, the packing and the tile
+// kernel. A panel holds panel_k(kc) elements per row or column (bf16 pads k to pairs).
+struct F32Path {
+  using T = float;
+  static size_t panel_k(size_t kc) { return kc; }
+  static void pack_a(const GemmKernels& kt, const GemmArgs& g, size_t i0, size_t rows, size_t p0, size_t kc, T* out) {
+    bitnet::pack_a(g, i0, rows, p0, kc, kt.mr, out);
+  }
+  static void pack_b(const GemmKernels& kt, const GemmArgs& g, size_t p0, size_t kc, size_t j0, size_t cols, T* out) {
+    bitnet::pack_b(g, p0, kc, j0, cols, kt.nr, out);
+  }
+  static void micro(const GemmKernels& kt, size_t kc, const T* a, const T* b, float* c, size_t ldc, float beta) {
+    kt.micro(kc, a, b, c, ldc, beta);
+  }
+};
+
+struct Bf16Path {
+  using T = uint16_t;
+  static size_t panel_k(size_t kc) { return (kc + 1) / 2 * 2; }
+  static void pack_a(const GemmKernels& kt, const GemmArgs& g, size_t i0, size_t rows, size_t p0, size_t kc, T* out) {
+    pack_a_bf16(kt, g, i0, rows, p0, kc, out);
+  }
+  static void pack_b(const GemmKernels& kt, const GemmArgs& g, size_t p0, size_t kc, size_t j0, size_t cols, T* out) {
+    pack_b_bf16(kt, g, p0, kc, j0, cols, out);
+  }
+  static void micro(const GemmKernels& kt, size_t kc, const T* a, const T* b, float* c, size_t ldc, float beta) {
+    kt.micro_bf16((kc + 1) / 2, a, b, c, ldc, beta);
+  }
+};
+
+// C[i0 .. i1, j0 .. j1] for one thread. bf16 panels take half the bytes of float ones, so both
+// paths share the float scratch.
+template <class P>
+void gemm_block(const GemmKernels& kt, const GemmArgs& g, size_t i0, size_t i1, size_t j0, size_t j1, Scratch& s) {
+  using T = typename P::T;
   const size_t mr = kt.mr, nr = kt.nr;
   const size_t mc_max = std::max(mr, kMc / mr * mr);
   for (size_t jc = j0; jc < j1; jc += kNc) {
     const size_t nc = std::min(kNc, j1 - jc);
     const size_t nc_pad = (nc + nr - 1) / nr * nr;
     for (size_t pc = 0; pc < g.k; pc += kKc) {
-      const size_t kc = std::min(kKc, g.k - pc), kc2 = (kc + 1) / 2;
-      uint16_t* bp = reinterpret_cast<uint16_t*>(grow(s.b, s.b_floats, kKc * ((std::min(kNc, j1 - j0) + nr - 1) / nr * nr)));
-      pack_b_bf16(kt, g, pc, kc, jc, nc, bp);
+      const size_t kc = std::min(kKc, g.k - pc), kp = P::panel_k(kc);
+      T* bp = reinterpret_cast<T*>(grow(s.b, s.b_floats, kKc * ((std::min(kNc, j1 - j0) + nr - 1) / nr * nr)));
+      P::pack_b(kt, g, pc, kc, jc, nc, bp);
       const float beta = pc == 0 ? g.beta : 1.0f;
       for (size_t ic = i0; ic < i1; ic += mc_max) {
         const size_t mc = std::min(mc_max, i1 - ic);
-        uint16_t* ap = reinterpret_cast<uint16_t*>(grow(s.a, s.a_floats, kKc * mc_max));
-        pack_a_bf16(kt, g, ic, mc, pc, kc, ap);
+        T* ap = reinterpret_cast<T*>(grow(s.a, s.a_floats, kKc * mc_max));
+        P::pack_a(kt, g, ic, mc, pc, kc, ap);
         for (size_t jr = 0; jr < nc_pad; jr += nr) {
           const size_t cols = std::min(nr, nc - jr);
           for (size_t ir = 0; ir < mc; ir += mr) {
             const size_t rows = std::min(mr, mc - ir);
             float* c = g.c + (ic + ir) * g.ldc + jc + jr;
-            const uint16_t* at = ap + ir * 2 * kc2;
-            const uint16_t* bt = bp + jr * 2 * kc2;
+            const T* at = ap + ir * kp;
+            const T* bt = bp + jr * kp;
             if (rows == mr && cols == nr) {
-              kt.micro_bf16(kc2, at, bt, c, g.ldc, beta);
+              P::micro(kt, kc, at, bt, c, g.ldc, beta);
             } else {
               alignas(64) float tile[16 * 64];
-              kt.micro_bf16(kc2, at, bt, tile, nr, 0.0f);
+              P::micro(kt, kc, at, bt, tile, nr, 0.0f);
               for (size_t i = 0; i < rows; ++i)
                 for (size_t j = 0; j < cols; ++j)
                   c[i * g.ldc + j] = beta == 0.0f ? tile[i * nr + j] : tile[i * nr + j] + beta * c[i * g.ldc + j];
@@ -236,6 +232,11 @@ void gemm_block_bf16(const GemmKernels& kt, const GemmArgs& g, size_t i0, size_t
       }
     }
   }
+}
+
+void run_block(bool bf16, const GemmKernels& kt, const GemmArgs& g, size_t i0, size_t i1, size_t j0, size_t j1, Scratch& s) {
+  if (bf16) gemm_block<Bf16Path>(kt, g, i0, i1, j0, j1, s);
+  else gemm_block<F32Path>(kt, g, i0, i1, j0, j1, s);
 }
 
 }  // namespace
@@ -260,13 +261,11 @@ void sgemm(const GemmArgs& g, bool bf16) {
   // Split rows unless there are too few row panels to keep every thread busy.
   if (row_panels >= 4 * threads || row_panels >= col_panels) {
     parallel_for_indexed(row_panels, 1, [&](size_t b, size_t e, int slot) {
-      if (bf16) gemm_block_bf16(kt, g, b * kt.mr, std::min(g.m, e * kt.mr), 0, g.n, slots[static_cast<size_t>(slot)]);
-      else gemm_block(kt, g, b * kt.mr, std::min(g.m, e * kt.mr), 0, g.n, slots[static_cast<size_t>(slot)]);
+      run_block(bf16, kt, g, b * kt.mr, std::min(g.m, e * kt.mr), 0, g.n, slots[static_cast<size_t>(slot)]);
     });
   } else {
     parallel_for_indexed(col_panels, 1, [&](size_t b, size_t e, int slot) {
-      if (bf16) gemm_block_bf16(kt, g, 0, g.m, b * kt.nr, std::min(g.n, e * kt.nr), slots[static_cast<size_t>(slot)]);
-      else gemm_block(kt, g, 0, g.m, b * kt.nr, std::min(g.n, e * kt.nr), slots[static_cast<size_t>(slot)]);
+      run_block(bf16, kt, g, 0, g.m, b * kt.nr, std::min(g.n, e * kt.nr), slots[static_cast<size_t>(slot)]);
     });
   }
 }
