@@ -27,6 +27,8 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`  features:  ${info.cpu.features.join(" ") || "(none detected)"}`);
       console.log(`  isa:       best ${info.isa.best}, active ${info.isa.active}${info.isa.forced ? ` (BITNET_ISA=${info.isa.forced})` : ""}`);
       console.log(`  threads:   ${getNumThreads()}`);
+      // bin/bitnet-lab.js restarts node with this flag (see the comment there).
+      console.log(`  v8 gc:     ${process.execArgv.includes("--single-threaded-gc") ? "single-threaded" : "concurrent (start node with --single-threaded-gc for training)"}`);
       console.log(`  compiler:  ${info.compiler}, ${info.flags.base}`);
       for (const [isa, flags] of Object.entries(info.flags)) {
         if (isa !== "base" && flags) console.log(`             ${isa}: ${flags}`);

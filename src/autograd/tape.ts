@@ -7,6 +7,7 @@ import { AutogradHooks, GradNode, Tensor, installAutogradHooks } from "../tensor
 import { keep } from "../tensor/scope";
 import { describe } from "../tensor/dtype";
 import { addon } from "../backend/addon";
+import { runKernel } from "../backend/hook";
 
 let gradEnabled = true;
 
@@ -99,7 +100,7 @@ function sum2(a: Tensor<"f32">, b: Tensor<"f32">): Tensor<"f32"> {
   const x = ac.data();
   const y = bc.data();
   // Large sums (residual streams) on the native kernel: the same float32 additions, threaded.
-  if (o.length >= 1 << 15) addon().elementwise("add", x, y, o);
+  if (o.length >= 1 << 15) runKernel("elementwise", o.length, 12 * o.length, () => `add n=${o.length}`, () => addon().elementwise("add", x, y, o));
   else for (let i = 0; i < o.length; i++) o[i] = x[i] + y[i];
   if (ac !== a) ac.dispose();
   if (bc !== b) bc.dispose();

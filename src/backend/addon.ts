@@ -79,6 +79,7 @@ export interface NativeAddon {
   ): void;
   streamRead(data: Uint8Array): number;
   elementwise(op: "add" | "sub" | "mul" | "div" | "relu2" | "relu2Backward", a: Float32Array, b: Float32Array | null, out: Float32Array): void;
+  dequantizeTernary(codes: Int8Array, scale: number, out: Float32Array): void;
   dequantizeActivations(q: Int8Array, rows: number, cols: number, scales: Float32Array, out: Float32Array): void;
   rope(x: Float32Array, out: Float32Array, batch: number, seq: number, heads: number, headDim: number, cos: Float32Array, sin: Float32Array, offset: number, sign: number): void;
   adamwUpdate(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, decay: number, beta1: number, beta2: number, stepSize: number, bias2Sqrt: number, eps: number): void;

@@ -37,6 +37,11 @@ const FAMILY: Record<string, string> = {
   quantizeWeights: "quant",
   packTernary: "pack",
   unpackTernary: "pack",
+  elementwise: "elementwise",
+  adamwUpdate: "elementwise",
+  sumSquares: "elementwise",
+  dequantizeActivations: "elementwise",
+  dequantizeTernary: "elementwise",
   convert: "convert",
   stridedCopy: "copy",
 };

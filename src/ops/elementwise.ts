@@ -6,6 +6,7 @@ import { contiguousStrides, formatShape, numelOf } from "../tensor/shape";
 import { Generator, defaultGenerator } from "../tensor/random";
 import { record } from "../autograd/tape";
 import { addon } from "../backend/addon";
+import { runKernel } from "../backend/hook";
 import { broadcastShapes, checkInput, checkNumber, readF32, sameShape } from "./util";
 
 // ---------------------------------------------------------------------------------------------
@@ -79,7 +80,7 @@ const NATIVE_OP = ["add", "sub", "mul", "div"] as const;
 
 function flatKernel(op: BinaryOp, x: Float32Array, y: Float32Array, o: Float32Array, n: number): void {
   if (n >= NATIVE_ELEMENTWISE_MIN && x.length === n && y.length === n && o.length === n) {
-    addon().elementwise(NATIVE_OP[op], x, y, o);
+    runKernel("elementwise", n, 12 * n, () => `${NATIVE_OP[op]} n=${n}`, () => addon().elementwise(NATIVE_OP[op], x, y, o));
     return;
   }
   switch (op) {
@@ -561,7 +562,7 @@ export function relu(x: Tensor<"f32">): Tensor<"f32"> {
 export function relu2(x: Tensor<"f32">): Tensor<"f32"> {
   const { out, o, xd, release } = unaryBegin("relu2", x);
   if (o.length >= NATIVE_ELEMENTWISE_MIN && xd.length === o.length) {
-    addon().elementwise("relu2", xd, null, o);
+    runKernel("elementwise", 2 * o.length, 8 * o.length, () => `relu2 n=${o.length}`, () => addon().elementwise("relu2", xd, null, o));
   } else {
     for (let i = 0; i < o.length; i++) {
       const v = xd[i];
@@ -574,7 +575,7 @@ export function relu2(x: Tensor<"f32">): Tensor<"f32"> {
     const xr = readF32(x);
     const v = xr.data;
     if (d.length >= NATIVE_ELEMENTWISE_MIN && v.length === d.length && gd.length === d.length) {
-      addon().elementwise("relu2Backward", v, gd, d);
+      runKernel("elementwise", 3 * d.length, 12 * d.length, () => `relu2Backward n=${d.length}`, () => addon().elementwise("relu2Backward", v, gd, d));
     } else {
       for (let i = 0; i < d.length; i++) d[i] = v[i] > 0 ? 2 * v[i] * gd[i] : 0;
     }

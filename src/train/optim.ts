@@ -4,6 +4,7 @@
 // Float32Array views, one tight loop per parameter; moments are plain Float32Arrays (they never
 // take part in an op), so a checkpoint is the arrays themselves.
 import { addon } from "../backend/addon";
+import { runKernel } from "../backend/hook";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import { formatShape } from "../tensor/shape";
@@ -353,7 +354,7 @@ function adamwUpdate(
   // Large tensors on the native kernel: the same float64 operations in the same order (the
   // addon is built without FMA contraction), threaded.
   if (n >= 1 << 15 && g.length === n && m.length === n && v.length === n) {
-    addon().adamwUpdate(p, g, m, v, decay, beta1, beta2, stepSize, bias2Sqrt, eps);
+    runKernel("adamwUpdate", 16 * n, 28 * n, () => `n=${n}`, () => addon().adamwUpdate(p, g, m, v, decay, beta1, beta2, stepSize, bias2Sqrt, eps));
     return;
   }
   const a1 = 1 - beta1;
@@ -680,7 +681,7 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number
   for (const g of grads) {
     // Large gradients on the native kernel (threaded, float64, a fixed summation order).
     if (g.length >= 1 << 15) {
-      sumSquares += addon().sumSquares(g);
+      sumSquares += runKernel("sumSquares", 2 * g.length, 4 * g.length, () => `n=${g.length}`, () => addon().sumSquares(g));
       continue;
     }
     for (let i = 0; i < g.length; i++) sumSquares += g[i] * g[i];

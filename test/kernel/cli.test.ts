@@ -16,6 +16,14 @@ test("bitnet-lab info lists every kernel family", () => {
   const r = run("info");
   assert.equal(r.status, 0, r.stderr);
   for (const family of ["attention", "elementwise", "gemm", "norm", "ternary", "quant"]) assert.match(r.stdout, new RegExp(`\\n    ${family} `));
+  // The launcher restarts node with V8's GC on the main thread (kernel threads keep their cores).
+  assert.match(r.stdout, /\n  v8 gc: +single-threaded\n/);
+});
+
+test("bitnet-lab passes its exit status through the restart", () => {
+  const r = run("no-such-command");
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^bitnet-lab: unknown command 'no-such-command'/);
 });
 
 test("bitnet-lab demo trains, evaluates, samples and profiles (a short run)", () => {

@@ -1522,6 +1522,49 @@ const TABLE: Record<string, Binding> = {
     },
   },
 
+  dequantizeTernary: {
+    riskyExtras: true,
+    signature: "dequantizeTernary(codes, scale, out)",
+    required: 3,
+    params: [
+      { name: "codes", kind: "typed", expected: I8, valid: () => new Int8Array(3), wrongTyped: otherTyped(Int8Array, 3) },
+      { name: "scale", kind: "number", expected: "a number", valid: () => 0.5 },
+      { name: "out", kind: "typed", expected: F32, valid: () => new Float32Array(3), wrongTyped: otherTyped(Float32Array, 3) },
+    ],
+    extra: () => {
+      const fn = "dequantizeTernary";
+      const args = argsOf(() => [new Int8Array(3), 0.5, new Float32Array(3)]);
+      const c = caseWith(fn, args);
+      return [
+        c("a NaN scale", { 1: NaN }, RangeError, msg(fn, "scale", "a finite number", "NaN")),
+        c("a scale beyond float32", { 1: 1e39 }, RangeError, msg(fn, "scale", "a number within float32 range", "1e+39")),
+        c("out short", { 2: new Float32Array(2) }, RangeError, msg(fn, "out", lengthIs(3, "codes.length"), "length 2")),
+        {
+          label: "out over codes",
+          call: () => {
+            const b = new ArrayBuffer(16);
+            return raw[fn](new Int8Array(b, 0, 4), 1, new Float32Array(b, 0, 4));
+          },
+          error: RangeError,
+          message: msg(fn, "out", OVERLAP("codes"), "an overlapping view"),
+        },
+        ...detachedCases(fn, args, [
+          [0, "codes", Int8Array, I8],
+          [2, "out", Float32Array, F32],
+        ]),
+      ];
+    },
+    valid: () => {
+      const out = new Float32Array(4);
+      addon().dequantizeTernary(Int8Array.of(1, -1, 0, 1), 0.3, out);
+      assert.deepEqual(Array.from(out), [Math.fround(0.3), -Math.fround(0.3), 0, Math.fround(0.3)]);
+      const big = new Int8Array(100_000).fill(-1);
+      const bo = new Float32Array(100_000);
+      addon().dequantizeTernary(big, 2.5, bo);
+      assert.ok(bo.every((v) => v === -2.5));
+    },
+  },
+
   rmsNormForward: {
     riskyExtras: true,
     signature: "rmsNormForward(x, w, rows, d, eps, out, rstd)",

@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Tensor, backendInfo, fromArray, getNumThreads, noGrad, randn, setIsa, setNumThreads, tidy, memoryStats } from "../../src";
+import { absSum64 } from "../quant/absmean";
 import { bitLinear } from "../../src/ops/bitlinear";
 
 const f32 = Math.fround;
@@ -24,13 +25,7 @@ interface Reference {
 
 /** The recipe in float64: absmean ternary W (per tensor), absmax int8 x per row, y = (xq . wq) * sw / sx. */
 function reference(x: Float32Array, w: Float32Array, m: number, k: number, n: number): Reference {
-  let total = 0;
-  for (let c = 0; c < n * k; c += 4096) {
-    let part = 0;
-    for (let i = c; i < Math.min(n * k, c + 4096); i++) part += Math.abs(w[i]);
-    total += part;
-  }
-  const sw = Math.max(f32(total / (n * k)), EPS);
+  const sw = Math.max(f32(absSum64(w, 0, n * k) / (n * k)), EPS);
   const wq = new Int8Array(n * k);
   for (let i = 0; i < n * k; i++) wq[i] = Math.min(1, Math.max(-1, roundHalfEven(f32(w[i] / sw))));
   const xq = new Int8Array(m * k);

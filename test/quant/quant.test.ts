@@ -2,6 +2,7 @@
 // ternary matmul bit-identical across ISA variants and thread counts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { absSum64 } from "./absmean";
 import {
   Tensor, backendInfo, fromArray, getNumThreads, packTernary, paddedCols, quantizeActivationsInt8, quantizeWeightsTernary,
   randn, setIsa, setNumThreads, ternaryMatmul, tidy, unpackTernary, wrap, Generator, memoryStats, profile,
@@ -34,14 +35,9 @@ function refActivations(x: Float32Array, m: number, k: number): { q: Int8Array; 
   return { q, s, sum };
 }
 
-/** Reference absmean: |w| summed in float64 in chunks of 4096, the order the kernel uses. */
+/** Reference absmean: |w| summed in float64 in the order the kernel uses. */
 function refWeights(w: Float32Array, begin: number, len: number): { codes: number[]; s: number } {
-  let total = 0;
-  for (let c = 0; c < len; c += 4096) {
-    let part = 0;
-    for (let i = c; i < Math.min(len, c + 4096); i++) part += Math.abs(w[begin + i]);
-    total += part;
-  }
+  const total = absSum64(w, begin, len);
   const s = Math.max(f32(total / len), EPS);
   const codes: number[] = [];
   for (let i = 0; i < len; i++) codes.push(Math.min(1, Math.max(-1, roundHalfEven(f32(w[begin + i] / s)))) || 0);
@@ -178,6 +174,27 @@ test("packing round-trips in every layout for shapes that are not block multiple
     p.dispose();
     w.dispose();
   }
+});
+
+test("tl256 matches its byte rule exactly (rows in groups of four, partial last block, padding code 1)", () => {
+  const [n, k] = [6, 300];
+  const w = randomTernary(n, k, 7);
+  const v = w.data();
+  const kp = 512;
+  const expected = new Uint8Array(8 * (kp / 4)).fill(0x55);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < k; c++) {
+      const block = Math.floor(c / 256);
+      const within = c % 256;
+      const byte = Math.floor(r / 4) * kp + block * 256 + (r % 4) * 64 + (within % 64);
+      const shift = 2 * Math.floor(within / 64);
+      expected[byte] = (expected[byte] & ~(3 << shift)) | ((v[r * k + c] + 1) << shift);
+    }
+  }
+  const p = packTernary(w, { layout: "tl256" });
+  assert.deepEqual(p.data.data(), expected);
+  p.dispose();
+  w.dispose();
 });
 
 test("I2_S and Hugging Face layouts match their byte rules exactly", () => {

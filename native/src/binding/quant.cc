@@ -233,6 +233,22 @@ Napi::Value DequantizeActivations(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value DequantizeTernary(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "dequantizeTernary(codes, scale, out)", 3);
+    TypedView codes = args.typed(0, "codes", {napi_int8_array});
+    const double scale = args.finite(1, "scale");
+    if (std::fabs(scale) > std::numeric_limits<float>::max())
+      args.range_error("scale", "a number within float32 range", format_number(scale));
+    TypedView out = args.typed(2, "out", {napi_float32_array});
+    expect_length(args, "out", out, codes.length, "codes.length");
+    expect_disjoint(args, "out", out, "codes", codes);
+    cpu_backend().dequantize_ternary(reinterpret_cast<const int8_t*>(codes.data), codes.length, static_cast<float>(scale),
+                                     reinterpret_cast<float*>(out.data));
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value StreamRead(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args args(info, "streamRead(data)", 1);
@@ -252,6 +268,7 @@ void register_quant(Napi::Env env, Napi::Object exports) {
   exports.Set("packTernary", Napi::Function::New(env, PackTernary, "packTernary"));
   exports.Set("unpackTernary", Napi::Function::New(env, UnpackTernary, "unpackTernary"));
   exports.Set("ternaryMatmul", Napi::Function::New(env, TernaryMatmul, "ternaryMatmul"));
+  exports.Set("dequantizeTernary", Napi::Function::New(env, DequantizeTernary, "dequantizeTernary"));
   exports.Set("dequantizeActivations", Napi::Function::New(env, DequantizeActivations, "dequantizeActivations"));
   exports.Set("streamRead", Napi::Function::New(env, StreamRead, "streamRead"));
 }

@@ -68,6 +68,8 @@ class Backend {
   // out = a op b element-wise (op: cpu/elementwise/elementwise.h; b unused by unary ops).
   virtual void elementwise(int op, const float* a, const float* b, float* out, size_t n) = 0;
   // out[rows, cols] = q / scale per row (q: rows of kp int8).
+  // out[i] = codes[i] * scale (ternary weight codes to floats).
+  virtual void dequantize_ternary(const int8_t* codes, size_t n, float scale, float* out) = 0;
   virtual void dequantize_activations(const int8_t* q, size_t rows, size_t cols, size_t kp, const float* scale, float* out) = 0;
 
   // Rotate-half RoPE over x [rows, heads, head_dim] (see cpu/elementwise/elementwise.h).

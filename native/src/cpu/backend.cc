@@ -188,6 +188,11 @@ class CpuBackend final : public Backend {
     run_chunked(n, [&](size_t i0, size_t i1) { ke.map(static_cast<ElementwiseOp>(op), a + i0, b == nullptr ? nullptr : b + i0, out + i0, i1 - i0); });
   }
 
+  void dequantize_ternary(const int8_t* codes, size_t n, float scale, float* out) override {
+    const ElementwiseKernels& ke = elementwise_family().active();
+    run_chunked(n, [&](size_t i0, size_t i1) { ke.scale_codes(codes + i0, scale, out + i0, i1 - i0); });
+  }
+
   void dequantize_activations(const int8_t* q, size_t rows, size_t cols, size_t kp, const float* scale, float* out) override {
     const ElementwiseKernels& ke = elementwise_family().active();
     parallel_for(rows, std::max<size_t>(1, kConvertChunk / std::max<size_t>(cols, 1)),

@@ -17,6 +17,8 @@ struct ElementwiseKernels {
   void (*map)(ElementwiseOp op, const float* a, const float* b, float* out, size_t n);
   // out[r, c] = q[r * kp + c] / scale[r] for rows [r0, r1), c < cols.
   void (*dequantize)(const int8_t* q, size_t r0, size_t r1, size_t cols, size_t kp, const float* scale, float* out);
+  // out[i] = codes[i] * scale for i in [0, n): ternary weights dequantized for BitLinear's backward.
+  void (*scale_codes)(const int8_t* codes, float scale, float* out, size_t n);
   // Rotate-half RoPE of rows [r0, r1) of x [rows = batch * seq, heads, head_dim], position of row r
   // = offset + r % seq, angle sign +1 (forward) or -1 (backward): out = [x1 c - x2 s, x1 s + x2 c].
   // Each output is computed in float64 and rounded once (the JavaScript formula's rounding).

@@ -41,6 +41,10 @@ void dequantize(const int8_t* q, size_t r0, size_t r1, size_t cols, size_t kp, c
   }
 }
 
+void scale_codes(const int8_t* codes, float scale, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(codes[i]) * scale;
+}
+
 void rope(const float* x, float* out, size_t r0, size_t r1, size_t seq, size_t heads, size_t head_dim, const float* cos,
           const float* sin, size_t offset, float sign) {
   const size_t half = head_dim / 2;

@@ -71,7 +71,8 @@ constexpr size_t kWeightGroup = 128;
 constexpr float kWeightEps = 1e-5f;
 
 // Absmean ternary quantization: s = max(mean|W|, 1e-5) over each scale's span, with the mean
-// accumulated in double in a fixed order (chunks of 4096 summed in sequence) so that the result
+// accumulated in double in a fixed order (chunks of 4096 summed in sequence, eight interleaved
+// partial sums within a chunk; see abs_sum in ref.cc) so that the result
 // does not depend on threads; codes = clamp(round_half_even(w / s), -1, 1) in float32. Writes
 // int8 values in {-1, 0, 1} and the scales. Returns the flat index of the first NaN/infinity,
 // or SIZE_MAX.
