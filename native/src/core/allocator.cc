@@ -12,6 +12,13 @@ namespace bitnet {
 namespace {
 std::atomic<uint64_t> g_live_bytes{0};
 std::atomic<uint64_t> g_live_count{0};
+// Bytes currently held from the system (live blocks plus the cache), padding included.
+std::atomic<uint64_t> g_system_bytes{0};
+
+void free_block(void* base, size_t padded) {
+  std::free(base);
+  g_system_bytes.fetch_sub(padded);
+}
 
 // A cache of freed blocks by exact padded size. A training step allocates the same shapes every
 // step; handing malloc the memory back made glibc return it to the OS (trim or munmap) and every
@@ -68,7 +75,7 @@ void release_cached_memory() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
   for (auto& [size, list] : c.blocks)
-    for (void* p : list) std::free(p);
+    for (void* p : list) free_block(p, size);
   c.blocks.clear();
   c.bytes = 0;
 }
@@ -87,11 +94,12 @@ Allocation* allocate(size_t bytes, bool zero) {
       release_cached_memory();
       base = zero ? std::calloc(1, padded) : std::malloc(padded);
     }
+    if (base != nullptr) g_system_bytes.fetch_add(padded);
   }
   if (base == nullptr) return nullptr;
   Allocation* a = new (std::nothrow) Allocation();
   if (a == nullptr) {
-    std::free(base);
+    free_block(base, padded);
     return nullptr;
   }
   uintptr_t p = reinterpret_cast<uintptr_t>(base);
@@ -106,7 +114,7 @@ Allocation* allocate(size_t bytes, bool zero) {
 
 void release(Allocation* a) {
   if (a == nullptr || a->freed) return;
-  if (!give_cached(a->base, a->bytes + kStorageAlignment)) std::free(a->base);
+  if (!give_cached(a->base, a->bytes + kStorageAlignment)) free_block(a->base, a->bytes + kStorageAlignment);
   a->freed = true;
   a->base = a->data = nullptr;
   g_live_bytes.fetch_sub(a->bytes);
@@ -120,5 +128,6 @@ void destroy_record(Allocation* a) {
 
 uint64_t live_allocation_bytes() { return g_live_bytes.load(); }
 uint64_t live_allocation_count() { return g_live_count.load(); }
+uint64_t system_allocation_bytes() { return g_system_bytes.load(); }
 
 }  // namespace bitnet

@@ -25,6 +25,9 @@ void destroy_record(Allocation* a);
 
 uint64_t live_allocation_bytes();
 uint64_t live_allocation_count();
+// Bytes held from the system: live allocations and the cache, with padding. This, not the live
+// bytes, is what V8 is told about (see binding/storage.cc).
+uint64_t system_allocation_bytes();
 // Freed blocks kept for reuse (up to 1 GiB, by exact size), and a way to give them back.
 uint64_t cached_allocation_bytes();
 void release_cached_memory();
