@@ -107,6 +107,16 @@ function sum2(a: Tensor<"f32">, b: Tensor<"f32">): Tensor<"f32"> {
   return out;
 }
 
+/** a += b (same shapes; a contiguous). */
+function addInto(a: Tensor<"f32">, b: Tensor<"f32">): void {
+  const bc = b.isContiguous() ? b : b.contiguous();
+  const x = a.data();
+  const y = bc.data();
+  if (x.length >= 1 << 15) runKernel("elementwise", x.length, 12 * x.length, () => `add n=${x.length}`, () => addon().elementwise("add", x, y, x));
+  else for (let i = 0; i < x.length; i++) x[i] += y[i];
+  if (bc !== b) bc.dispose();
+}
+
 /** A contiguous gradient that owns all of its storage (a leaf's grad must not pin a bigger buffer). */
 function ownedGradient(g: Tensor<"f32">): Tensor<"f32"> {
   const s = g.storage;
@@ -178,10 +188,14 @@ function runBackward(root: Tensor, gradient: Tensor<"f32"> | undefined, opts?: {
         // One tensor handed to two inputs would be disposed twice: the second gets a copy.
         if (seen.has(gi)) gi = gi.clone();
         seen.add(gi);
-        if (gi === g) handedOn = true;
         const before = pending.get(input);
         if (before === undefined) {
           pending.set(input, gi);
+          if (gi === g) handedOn = true;
+        } else if (before.isContiguous() && before.storage.references === 1) {
+          // The pending gradient is the tape's alone: add in place (no new residual-sized buffer).
+          addInto(before, gi);
+          if (gi !== g) gi.dispose();
         } else {
           pending.set(input, sum2(before, gi));
           before.dispose();

@@ -86,6 +86,30 @@ test("errors: non-scalar without gradient, wrong gradient shape, no grad require
   assert.throws(() => bad.backward(fromArray([1, 1])), /op 'bad' produced a gradient of shape \[3\] for input 0 of shape \[2\]/);
 });
 
+test("fan-out into a non-leaf sums every path (in place, on the native kernel when large) and frees what it used", () => {
+  for (const n of [5, 40_000]) {
+    const x = Tensor.empty([n], "f32").requiresGrad_();
+    const xd = x.data();
+    for (let i = 0; i < n; i++) xd[i] = ((i % 7) - 3) / 4;
+    const ones = Tensor.empty([n], "f32");
+    ones.data().fill(1);
+    const live = memoryStats().liveTensors;
+    tidy(() => {
+      const h = mul(x, ones); // a non-leaf used by four ops: three gradients accumulate into it
+      const y = mul(mul(h, h), h.reshape([n]));
+      const z = mul(y, ones);
+      const w = mul(z, h); // h^4 overall: dw/dx = 4 x^3
+      w.backward(ones);
+    });
+    const g = x.grad!.data();
+    for (let i = 0; i < n; i++) assert.equal(g[i], Math.fround(4 * xd[i] ** 3), `n=${n}, element ${i}`);
+    assert.equal(memoryStats().liveTensors, live + 1, "only x.grad survives");
+    zeroGrad([x]);
+    x.dispose();
+    ones.dispose();
+  }
+});
+
 test("backward inside tidy keeps the leaf gradients and frees everything else", () => {
   const x = fromArray([1, 2, 3]).requiresGrad_();
   const live = memoryStats().liveTensors;
