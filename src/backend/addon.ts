@@ -84,6 +84,11 @@ export interface NativeAddon {
   rope(x: Float32Array, out: Float32Array, batch: number, seq: number, heads: number, headDim: number, cos: Float32Array, sin: Float32Array, offset: number, sign: number): void;
   adamwUpdate(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, decay: number, beta1: number, beta2: number, stepSize: number, bias2Sqrt: number, eps: number): void;
   sumSquares(x: Float32Array): number;
+  crossEntropyForward(logits: Float32Array, rows: number, classes: number, targets: Int32Array, ignoreIndex: number | null, lse: Float64Array, loss: Float64Array): void;
+  crossEntropyBackward(
+    logits: Float32Array, rows: number, classes: number, targets: Int32Array, ignoreIndex: number | null,
+    lse: Float64Array, scale: Float64Array, dx: Float32Array,
+  ): void;
   rmsNormForward(x: Float32Array, w: Float32Array | null, rows: number, d: number, eps: number, out: Float32Array, rstd: Float32Array): void;
   rmsNormBackward(
     g: Float32Array, x: Float32Array, w: Float32Array | null, rstd: Float32Array, rows: number, d: number,

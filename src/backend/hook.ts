@@ -32,6 +32,8 @@ const FAMILY: Record<string, string> = {
   rmsNormForward: "norm",
   rope: "elementwise",
   rmsNormBackward: "norm",
+  crossEntropyForward: "norm",
+  crossEntropyBackward: "norm",
   attentionBackward: "attention",
   quantizeActivations: "quant",
   quantizeWeights: "quant",

@@ -73,11 +73,7 @@ export function embedding(weight: Tensor<"f32">, ids: Tensor<"i32">): Tensor<"f3
       const w = wRead.data;
       out = fillOutput(Tensor.empty([...ids.shape, D], "f32", false, fn), (o) => {
         const od = o.data();
-        for (let i = 0; i < N; i++) {
-          const src = id[i] * D;
-          const dst = i * D;
-          for (let k = 0; k < D; k++) od[dst + k] = w[src + k];
-        }
+        for (let i = 0; i < N; i++) od.set(w.subarray(id[i] * D, id[i] * D + D), i * D);
       });
     } finally {
       wRead.release();
@@ -410,37 +406,25 @@ export function crossEntropy(logits: Tensor<"f32">, targets: Tensor<"i32">, opts
   } finally {
     tRead.release();
   }
+  // Native kernels (cpu/norm): float64 per row, rows split over threads; the total is summed
+  // here in row order, so it does not depend on the thread count.
   const lse = new Float64Array(N);
   const rowLoss = new Float64Array(N);
+  const ignoreIndex = ignore ?? null;
+  const lc = logits.isContiguous() ? logits : logits.contiguous();
+  try {
+    runKernel("crossEntropyForward", 4 * N * V, 4 * N * V + 20 * N, () => `N=${N} V=${V}`, () =>
+      addon().crossEntropyForward(lc.data(), N, V, tg, ignoreIndex, lse, rowLoss),
+    );
+  } finally {
+    if (lc !== logits) lc.dispose();
+  }
   let count = 0;
   let total = 0;
-  const xRead = readF32(logits);
-  try {
-    const xd = xRead.data;
-    for (let i = 0; i < N; i++) {
-      const t = tg[i];
-      if (t === ig) continue;
-      const base = i * V;
-      let m = -Infinity;
-      // v * 0 is 0 for a finite logit and NaN for NaN or ±Infinity: a branch-free poison that
-      // turns the row's loss into NaN (-Infinity alone would otherwise pass unnoticed).
-      let poison = 0;
-      for (let j = 0; j < V; j++) {
-        const v = xd[base + j];
-        if (v > m) m = v;
-        poison += v * 0;
-      }
-      let s = 0;
-      for (let j = 0; j < V; j++) s += Math.exp(xd[base + j] - m);
-      const l = m + Math.log(s) + poison;
-      lse[i] = l;
-      const loss = l - xd[base + t];
-      rowLoss[i] = loss;
-      total += loss;
-      count++;
-    }
-  } finally {
-    xRead.release();
+  for (let i = 0; i < N; i++) {
+    if (tg[i] === ig) continue;
+    total += rowLoss[i];
+    count++;
   }
   let out: Tensor<"f32">;
   if (reduction === "none") {
@@ -452,26 +436,18 @@ export function crossEntropy(logits: Tensor<"f32">, targets: Tensor<"i32">, opts
   }
   return record("crossEntropy", out, [logits], (g) => {
     const gRead = readF32(g);
-    const xRead = readF32(logits);
+    const xc = logits.isContiguous() ? logits : logits.contiguous();
     try {
       const gd = gRead.data;
-      const xd = xRead.data;
-      const dx = Tensor.empty([N, V], "f32", true, "crossEntropy (backward)");
-      const dxd = dx.data();
-      const shared = reduction === "mean" ? gd[0] / count : gd[0];
-      for (let i = 0; i < N; i++) {
-        const t = tg[i];
-        if (t === ig) continue; // stays zero
-        const scale = reduction === "none" ? gd[i] : shared;
-        const base = i * V;
-        const l = lse[i];
-        for (let j = 0; j < V; j++) dxd[base + j] = Math.exp(xd[base + j] - l) * scale;
-        dxd[base + t] -= scale;
-      }
+      const scale = reduction === "none" ? Float64Array.from(gd) : Float64Array.of(reduction === "mean" ? gd[0] / count : gd[0]);
+      const dx = Tensor.empty([N, V], "f32", false, "crossEntropy (backward)");
+      runKernel("crossEntropyBackward", 3 * N * V, 8 * N * V + 12 * N, () => `N=${N} V=${V}`, () =>
+        addon().crossEntropyBackward(xc.data(), N, V, tg, ignoreIndex, lse, scale, dx.data()),
+      );
       return [dx];
     } finally {
       gRead.release();
-      xRead.release();
+      if (xc !== logits) xc.dispose();
     }
   });
 }

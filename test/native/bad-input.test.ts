@@ -256,6 +256,7 @@ function copyArgs(over: Record<number, unknown> = {}): unknown[] {
 const I8 = "an Int8Array";
 const U8 = "a Uint8Array";
 const I32 = "an Int32Array";
+const F64 = "a Float64Array";
 /** Range bounds of the quant bindings' sizes: rows / outFeatures, and cols of activations. */
 const DIM = 2 ** 31;
 const KMAX = 2 ** 22;
@@ -1562,6 +1563,99 @@ const TABLE: Record<string, Binding> = {
       const bo = new Float32Array(100_000);
       addon().dequantizeTernary(big, 2.5, bo);
       assert.ok(bo.every((v) => v === -2.5));
+    },
+  },
+
+  crossEntropyForward: {
+    riskyExtras: true,
+    signature: "crossEntropyForward(logits, rows, classes, targets, ignoreIndex, lse, loss)",
+    required: 7,
+    params: [
+      { name: "logits", kind: "typed", expected: F32, valid: () => new Float32Array(6), wrongTyped: otherTyped(Float32Array, 6) },
+      { name: "rows", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
+      { name: "classes", kind: "number", expected: "a number", valid: () => 3, range: [1, DIM] },
+      { name: "targets", kind: "typed", expected: I32, valid: () => Int32Array.of(0, 2), wrongTyped: otherTyped(Int32Array, 2) },
+      { name: "ignoreIndex", kind: "number", expected: "a number", valid: () => -100, range: [-(2 ** 31), 2 ** 31 - 1], nullable: true },
+      { name: "lse", kind: "typed", expected: F64, valid: () => new Float64Array(2), wrongTyped: otherTyped(Float64Array, 2) },
+      { name: "loss", kind: "typed", expected: F64, valid: () => new Float64Array(2), wrongTyped: otherTyped(Float64Array, 2) },
+    ],
+    extra: () => {
+      const fn = "crossEntropyForward";
+      const args = argsOf(() => [new Float32Array(6), 2, 3, Int32Array.of(0, 2), null, new Float64Array(2), new Float64Array(2)]);
+      const c = caseWith(fn, args);
+      return [
+        c("a target past the classes", { 3: Int32Array.of(0, 3) }, RangeError, msg(fn, "targets", esc("class indices in [0, 3)"), "targets[1] = 3")),
+        c("a negative target that is not ignoreIndex", { 3: Int32Array.of(-1, 0), 4: -100 }, RangeError, msg(fn, "targets", esc("class indices in [0, 3) or ignoreIndex"), "targets[0] = -1")),
+        c("logits short", { 0: new Float32Array(5) }, RangeError, msg(fn, "logits", lengthIs(6, "rows * classes"), "length 5")),
+        c("targets short", { 3: Int32Array.of(0) }, RangeError, msg(fn, "targets", lengthIs(2, "rows"), "length 1")),
+        c("loss short", { 6: new Float64Array(1) }, RangeError, msg(fn, "loss", lengthIs(2, "rows"), "length 1")),
+        c("absurd rows x classes", { 0: new Float32Array(0), 1: 2 ** 31, 2: 2 ** 31 }, RangeError, /^crossEntropyForward: /),
+        {
+          label: "loss over lse",
+          call: () => {
+            const b = new Float64Array(2);
+            return raw[fn](new Float32Array(6), 2, 3, Int32Array.of(0, 2), null, b, b);
+          },
+          error: RangeError,
+          message: msg(fn, "loss", OVERLAP("lse"), "an overlapping view"),
+        },
+        ...detachedCases(fn, args, [
+          [0, "logits", Float32Array, F32],
+          [3, "targets", Int32Array, I32],
+          [6, "loss", Float64Array, F64],
+        ]),
+      ];
+    },
+    valid: () => {
+      const lse = new Float64Array(2), loss = new Float64Array(2);
+      addon().crossEntropyForward(Float32Array.of(0, 0, 0, 1, 2, 3), 2, 3, Int32Array.of(1, -100), -100, lse, loss);
+      assert.ok(Math.abs(loss[0] - Math.log(3)) < 1e-12, `uniform row: ${loss[0]}`);
+      assert.equal(loss[1], 0);
+    },
+  },
+
+  crossEntropyBackward: {
+    riskyExtras: true,
+    signature: "crossEntropyBackward(logits, rows, classes, targets, ignoreIndex, lse, scale, dx)",
+    required: 8,
+    params: [
+      { name: "logits", kind: "typed", expected: F32, valid: () => new Float32Array(6), wrongTyped: otherTyped(Float32Array, 6) },
+      { name: "rows", kind: "number", expected: "a number", valid: () => 2, range: [0, DIM] },
+      { name: "classes", kind: "number", expected: "a number", valid: () => 3, range: [1, DIM] },
+      { name: "targets", kind: "typed", expected: I32, valid: () => Int32Array.of(0, 2), wrongTyped: otherTyped(Int32Array, 2) },
+      { name: "ignoreIndex", kind: "number", expected: "a number", valid: () => -100, range: [-(2 ** 31), 2 ** 31 - 1], nullable: true },
+      { name: "lse", kind: "typed", expected: F64, valid: () => new Float64Array(2), wrongTyped: otherTyped(Float64Array, 2) },
+      { name: "scale", kind: "typed", expected: F64, valid: () => new Float64Array(1), wrongTyped: otherTyped(Float64Array, 1) },
+      { name: "dx", kind: "typed", expected: F32, valid: () => new Float32Array(6), wrongTyped: otherTyped(Float32Array, 6) },
+    ],
+    extra: () => {
+      const fn = "crossEntropyBackward";
+      const args = argsOf(() => [new Float32Array(6), 2, 3, Int32Array.of(0, 2), null, new Float64Array(2), Float64Array.of(0.5), new Float32Array(6)]);
+      const c = caseWith(fn, args);
+      return [
+        c("a target past the classes", { 3: Int32Array.of(5, 0) }, RangeError, msg(fn, "targets", esc("class indices in [0, 3)"), "targets[0] = 5")),
+        c("scale of another length", { 6: new Float64Array(3) }, RangeError, msg(fn, "scale", esc("of length 1 or 2 (rows)"), "length 3")),
+        c("dx short", { 7: new Float32Array(5) }, RangeError, msg(fn, "dx", lengthIs(6, "rows * classes"), "length 5")),
+        {
+          label: "dx over logits",
+          call: () => {
+            const x = new Float32Array(6);
+            return raw[fn](x, 2, 3, Int32Array.of(0, 2), null, new Float64Array(2), Float64Array.of(1), x);
+          },
+          error: RangeError,
+          message: msg(fn, "dx", OVERLAP("logits"), "an overlapping view"),
+        },
+        ...detachedCases(fn, args, [
+          [5, "lse", Float64Array, F64],
+          [7, "dx", Float32Array, F32],
+        ]),
+      ];
+    },
+    valid: () => {
+      // Uniform logits, lse = log 3: dx = (1/3 - onehot) * scale; the ignored row is zeros.
+      const dx = new Float32Array(6).fill(7);
+      addon().crossEntropyBackward(new Float32Array(6), 2, 3, Int32Array.of(2, -1), -1, Float64Array.of(Math.log(3), 0), Float64Array.of(0.5), dx);
+      assert.deepEqual(Array.from(dx), [Math.fround(1 / 6), Math.fround(1 / 6), Math.fround(Math.fround(1 / 6) - 0.5), 0, 0, 0]);
     },
   },
 

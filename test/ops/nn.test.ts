@@ -3,7 +3,7 @@
 // stability, strided inputs and gradients, and one test per class of bad input.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Tensor, fromArray, memoryStats, noGrad, wrap, zeroGrad } from "../../src";
+import { Generator, Tensor, backendInfo, fromArray, getNumThreads, memoryStats, noGrad, setIsa, setNumThreads, wrap, zeroGrad } from "../../src";
 import { concat, crossEntropy, embedding, logSoftmax, rmsNorm, softmax } from "../../src/ops/nn";
 import { gradCheck } from "./gradcheck";
 
@@ -280,6 +280,52 @@ test("crossEntropy is stable for large logits (float64 reference) and gives NaN,
   assert.ok(Number.isFinite(crossEntropy(fromArray([[NaN, 0], [1, 2]]), i32([-1, 1]), { ignoreIndex: -1 }).item()));
   assert.ok(Number.isNaN(crossEntropy(fromArray([[1, 2]]), i32([-1]), { ignoreIndex: -1 }).item()));
   assert.equal(crossEntropy(fromArray([[1, 2]]), i32([-1]), { ignoreIndex: -1, reduction: "sum" }).item(), 0);
+});
+
+test("crossEntropy (native kernel): every ISA variant and thread count gives the same loss and gradient, close to float64", () => {
+  const [N, V] = [301, 85]; // the training shape's vocabulary; rows split unevenly over threads
+  const gen = new Generator(5);
+  const x = new Float32Array(N * V);
+  gen.normal(x);
+  for (let i = 0; i < x.length; i++) x[i] *= 4;
+  const targets = Array.from({ length: N }, (_, i) => (i * 37) % V);
+  targets[7] = -100;
+  const ref = crossEntropyRef(Float64Array.from(x), V, targets, "mean", -100)[0];
+  const before = getNumThreads();
+  const results: { loss: number; grad: Float32Array }[] = [];
+  try {
+    for (const isa of backendInfo().isa.supported) {
+      setIsa(isa as "scalar");
+      for (const threads of [1, 2]) {
+        setNumThreads(threads);
+        const logits = wrap(x.slice(), { shape: [N, V], dtype: "f32" }).requiresGrad_();
+        const loss = crossEntropy(logits, i32(targets), { ignoreIndex: -100 });
+        loss.backward();
+        results.push({ loss: loss.item(), grad: logits.grad!.toFloat32Array() });
+        zeroGrad([logits]);
+      }
+    }
+  } finally {
+    setIsa("auto");
+    setNumThreads(before);
+  }
+  assert.ok(Math.abs(results[0].loss - ref) <= 1e-6 * ref, `loss ${results[0].loss} vs float64 ${ref}`);
+  for (const r of results) {
+    assert.equal(r.loss, results[0].loss);
+    assert.deepEqual(r.grad, results[0].grad);
+  }
+  // The gradient of the mean: (softmax - onehot) / count, zero on the ignored row.
+  const g = results[0].grad;
+  for (const i of [0, 7, 300]) {
+    let m = -Infinity;
+    for (let j = 0; j < V; j++) m = Math.max(m, x[i * V + j]);
+    let s = 0;
+    for (let j = 0; j < V; j++) s += Math.exp(x[i * V + j] - m);
+    for (let j = 0; j < V; j++) {
+      const want = i === 7 ? 0 : (Math.exp(x[i * V + j] - m) / s - (j === targets[i] ? 1 : 0)) / (N - 1);
+      assert.ok(Math.abs(g[i * V + j] - want) <= 1e-9 + 1e-6 * Math.abs(want), `row ${i} class ${j}: ${g[i * V + j]} vs ${want}`);
+    }
+  }
 });
 
 // ------------------------------------------------------------------------------ concat

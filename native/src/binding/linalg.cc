@@ -3,6 +3,7 @@
 // is checked against the arrays' lengths here, and C may not overlap A or B (threads write C
 // while reading A and B).
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <optional>
 #include <utility>
@@ -163,6 +164,67 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
                                      reinterpret_cast<const float*>(lse.data), reinterpret_cast<const float*>(dout.data),
                                      reinterpret_cast<float*>(dq.data), reinterpret_cast<float*>(dk.data),
                                      reinterpret_cast<float*>(dv.data));
+    return info.Env().Undefined();
+  });
+}
+
+// The shared arguments of crossEntropyForward/Backward: logits, rows, classes, targets,
+// ignoreIndex (null or an integer). Every target is checked, so the kernels index safely.
+CrossEntropyRows cross_entropy_rows(const Args& args, int64_t* rows_out) {
+  const int64_t rows = args.integer(1, "rows", 0, kMaxDim);
+  const int64_t classes = args.integer(2, "classes", 1, kMaxDim);
+  check_elements(args, rows, classes, "rows", "classes");
+  TypedView logits = args.typed(0, "logits", {napi_float32_array});
+  expect_length(args, "logits", logits, static_cast<uint64_t>(rows * classes), "rows * classes");
+  TypedView targets = args.typed(3, "targets", {napi_int32_array});
+  expect_length(args, "targets", targets, static_cast<uint64_t>(rows), "rows");
+  const bool has_ignore = !args.is_null(4);
+  const int64_t ignore = has_ignore ? args.integer(4, "ignoreIndex", INT32_MIN, INT32_MAX) : 0;
+  const int32_t* t = reinterpret_cast<const int32_t*>(targets.data);
+  for (int64_t r = 0; r < rows; ++r) {
+    if ((t[r] < 0 || t[r] >= classes) && !(has_ignore && t[r] == ignore)) {
+      args.range_error("targets", "class indices in [0, " + std::to_string(classes) + ")" + (has_ignore ? " or ignoreIndex" : ""),
+                       "targets[" + std::to_string(r) + "] = " + std::to_string(t[r]));
+    }
+  }
+  *rows_out = rows;
+  return {reinterpret_cast<const float*>(logits.data), t, static_cast<size_t>(classes), has_ignore, ignore};
+}
+
+Napi::Value CrossEntropyForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "crossEntropyForward(logits, rows, classes, targets, ignoreIndex, lse, loss)", 7);
+    int64_t rows = 0;
+    const CrossEntropyRows c = cross_entropy_rows(args, &rows);
+    TypedView lse = args.typed(5, "lse", {napi_float64_array});
+    TypedView loss = args.typed(6, "loss", {napi_float64_array});
+    expect_length(args, "lse", lse, static_cast<uint64_t>(rows), "rows");
+    expect_length(args, "loss", loss, static_cast<uint64_t>(rows), "rows");
+    expect_disjoint(args, "loss", loss, "lse", lse);
+    cpu_backend().cross_entropy_forward(c, static_cast<size_t>(rows), reinterpret_cast<double*>(lse.data),
+                                        reinterpret_cast<double*>(loss.data));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "crossEntropyBackward(logits, rows, classes, targets, ignoreIndex, lse, scale, dx)", 8);
+    int64_t rows = 0;
+    const CrossEntropyRows c = cross_entropy_rows(args, &rows);
+    TypedView lse = args.typed(5, "lse", {napi_float64_array});
+    expect_length(args, "lse", lse, static_cast<uint64_t>(rows), "rows");
+    TypedView scale = args.typed(6, "scale", {napi_float64_array});
+    if (scale.length != 1 && scale.length != static_cast<uint64_t>(rows)) {
+      args.range_error("scale", "of length 1 or " + std::to_string(rows) + " (rows)", "length " + std::to_string(scale.length));
+    }
+    TypedView dx = args.typed(7, "dx", {napi_float32_array});
+    expect_length(args, "dx", dx, static_cast<uint64_t>(rows) * c.classes, "rows * classes");
+    TypedView logits = args.typed(0, "logits", {napi_float32_array});
+    expect_disjoint(args, "dx", dx, "logits", logits);
+    cpu_backend().cross_entropy_backward(c, static_cast<size_t>(rows), reinterpret_cast<const double*>(lse.data),
+                                         reinterpret_cast<const double*>(scale.data), scale.length != 1,
+                                         reinterpret_cast<float*>(dx.data));
     return info.Env().Undefined();
   });
 }
@@ -341,6 +403,8 @@ void register_linalg(Napi::Env env, Napi::Object exports) {
   exports.Set("adamwUpdate", Napi::Function::New(env, AdamwUpdate, "adamwUpdate"));
   exports.Set("rope", Napi::Function::New(env, Rope, "rope"));
   exports.Set("elementwise", Napi::Function::New(env, Elementwise, "elementwise"));
+  exports.Set("crossEntropyForward", Napi::Function::New(env, CrossEntropyForward, "crossEntropyForward"));
+  exports.Set("crossEntropyBackward", Napi::Function::New(env, CrossEntropyBackward, "crossEntropyBackward"));
   exports.Set("rmsNormForward", Napi::Function::New(env, RmsNormForward, "rmsNormForward"));
   exports.Set("rmsNormBackward", Napi::Function::New(env, RmsNormBackward, "rmsNormBackward"));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));

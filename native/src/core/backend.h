@@ -9,6 +9,7 @@
 
 #include "core/allocator.h"
 #include "core/attention_shape.h"
+#include "core/cross_entropy.h"
 #include "core/dtype.h"
 #include "core/registry.h"
 #include "core/strided.h"
@@ -61,6 +62,10 @@ class Backend {
 
   // RMSNorm over rows of d floats (see cpu/norm/norm.h); w may be null (ones). The backward
   // writes dx and/or dw when they are not null.
+  // Softmax cross-entropy over rows (see cpu/norm/norm.h).
+  virtual void cross_entropy_forward(const CrossEntropyRows& c, size_t rows, double* lse, double* loss) = 0;
+  virtual void cross_entropy_backward(const CrossEntropyRows& c, size_t rows, const double* lse, const double* scale,
+                                      bool per_row_scale, float* dx) = 0;
   virtual void rms_norm_forward(const float* x, const float* w, size_t rows, size_t d, float eps, float* out, float* rstd) = 0;
   virtual void rms_norm_backward(const float* g, const float* x, const float* w, const float* rstd, size_t rows, size_t d,
                                  float* dx, float* dw) = 0;

@@ -156,6 +156,19 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void cross_entropy_forward(const CrossEntropyRows& c, size_t rows, double* lse, double* loss) override {
+    const NormKernels& kn = norm_family().active();
+    parallel_for(rows, std::max<size_t>(1, 4096 / std::max<size_t>(c.classes, 1)),
+                 [&](size_t r0, size_t r1) { kn.xent_forward(c, r0, r1, lse, loss); });
+  }
+
+  void cross_entropy_backward(const CrossEntropyRows& c, size_t rows, const double* lse, const double* scale, bool per_row_scale,
+                              float* dx) override {
+    const NormKernels& kn = norm_family().active();
+    parallel_for(rows, std::max<size_t>(1, 4096 / std::max<size_t>(c.classes, 1)),
+                 [&](size_t r0, size_t r1) { kn.xent_backward(c, lse, scale, per_row_scale, r0, r1, dx); });
+  }
+
   void rms_norm_forward(const float* x, const float* w, size_t rows, size_t d, float eps, float* out, float* rstd) override {
     const NormKernels& kn = norm_family().active();
     const size_t chunks = (rows + kNormChunkRows - 1) / kNormChunkRows;

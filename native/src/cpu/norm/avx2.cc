@@ -3,6 +3,6 @@
 
 namespace bitnet {
 
-const NormKernels kNormAvx2 = {norm_impl::rms_forward, norm_impl::rms_backward};
+const NormKernels kNormAvx2 = {norm_impl::rms_forward, norm_impl::rms_backward, norm_impl::xent_forward, norm_impl::xent_backward};
 
 }  // namespace bitnet

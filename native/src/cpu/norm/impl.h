@@ -72,6 +72,47 @@ void rms_backward(const float* g, const float* x, const float* w, const float* r
   }
 }
 
+void xent_forward(const CrossEntropyRows& c, size_t r0, size_t r1, double* lse, double* loss) {
+  const size_t v = c.classes;
+  for (size_t r = r0; r < r1; ++r) {
+    if (c.ignored(r)) {
+      lse[r] = loss[r] = 0;
+      continue;
+    }
+    const float* x = c.logits + r * v;
+    float m = -INFINITY;
+    // x * 0 is 0 for a finite logit and NaN for NaN or an infinity: a branch-free poison that
+    // makes the row's loss NaN (an -infinity logit alone would otherwise pass unnoticed).
+    float poison = 0;
+    for (size_t j = 0; j < v; ++j) {
+      m = x[j] > m ? x[j] : m;
+      poison += x[j] * 0.0f;
+    }
+    double s = 0;
+    for (size_t j = 0; j < v; ++j) s += std::exp(static_cast<double>(x[j]) - m);
+    const double l = m + std::log(s) + poison;
+    lse[r] = l;
+    loss[r] = l - x[c.targets[r]];
+  }
+}
+
+void xent_backward(const CrossEntropyRows& c, const double* lse, const double* scale, bool per_row_scale, size_t r0, size_t r1,
+                   float* dx) {
+  const size_t v = c.classes;
+  for (size_t r = r0; r < r1; ++r) {
+    float* d = dx + r * v;
+    if (c.ignored(r)) {
+      std::memset(d, 0, v * sizeof(float));
+      continue;
+    }
+    const float* x = c.logits + r * v;
+    const double l = lse[r], sc = per_row_scale ? scale[r] : scale[0];
+    for (size_t j = 0; j < v; ++j) d[j] = static_cast<float>(std::exp(static_cast<double>(x[j]) - l) * sc);
+    const size_t t = static_cast<size_t>(c.targets[r]);
+    d[t] = static_cast<float>(d[t] - sc);
+  }
+}
+
 }  // namespace norm_impl
 }  // namespace
 }  // namespace bitnet
