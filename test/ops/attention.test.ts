@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Tensor, fromArray, wrap, Generator, backendInfo, getNumThreads, setIsa, setNumThreads, zeroGrad } from "../../src";
 import { ropeTables, rope, causalAttention, RopeTables } from "../../src/ops/attention";
+import { addon } from "../../src/backend/addon";
 import { gradCheck } from "./gradcheck";
 
 /** float64 rope_tables for positions offset .. offset + T - 1: [T, hd/2] each. */
@@ -74,6 +75,90 @@ function attention64(q: Float64Array, k: Float64Array, v: Float64Array, B: numbe
     }
   }
   return y;
+}
+
+interface Attention64 {
+  out: Float64Array;
+  lse: Float64Array;
+  dq: Float64Array;
+  dk: Float64Array;
+  dv: Float64Array;
+}
+
+/**
+ * Forward and analytic backward in float64 with a KV cache: q [B, Tq, Hq, hd], k and v
+ * [B, Tk, Hkv, hd], query t attends keys s <= t + Tk - Tq; g is the gradient of out. With
+ * P = softmax(scale q k^T): dP = g v^T, dS = P (dP - rowsum(P dP)) scale, dq = dS k,
+ * dk = dS^T q, dv = P^T g (summed over the query heads of each kv head).
+ */
+function attentionFull64(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, g: ArrayLike<number>, B: number, Tq: number, Tk: number, Hq: number, Hkv: number, hd: number, scale: number): Attention64 {
+  const r: Attention64 = {
+    out: new Float64Array(B * Tq * Hq * hd),
+    lse: new Float64Array(B * Hq * Tq),
+    dq: new Float64Array(B * Tq * Hq * hd),
+    dk: new Float64Array(B * Tk * Hkv * hd),
+    dv: new Float64Array(B * Tk * Hkv * hd),
+  };
+  const qi = (b: number, t: number, h: number): number => ((b * Tq + t) * Hq + h) * hd;
+  const ki = (b: number, s: number, h: number): number => ((b * Tk + s) * Hkv + h) * hd;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < Hq; h++) {
+      const kh = Math.floor(h / (Hq / Hkv));
+      for (let t = 0; t < Tq; t++) {
+        const n = t + Tk - Tq + 1;
+        const p = new Float64Array(n);
+        for (let s = 0; s < n; s++) {
+          let dot = 0;
+          for (let i = 0; i < hd; i++) dot += q[qi(b, t, h) + i] * k[ki(b, s, kh) + i];
+          p[s] = dot * scale;
+        }
+        const max = Math.max(...p);
+        let sum = 0;
+        for (let s = 0; s < n; s++) sum += (p[s] = Math.exp(p[s] - max));
+        for (let s = 0; s < n; s++) p[s] /= sum;
+        r.lse[(b * Hq + h) * Tq + t] = max + Math.log(sum);
+        const o = qi(b, t, h);
+        for (let s = 0; s < n; s++) for (let i = 0; i < hd; i++) r.out[o + i] += p[s] * v[ki(b, s, kh) + i];
+        let d = 0;
+        for (let i = 0; i < hd; i++) d += g[o + i] * r.out[o + i];
+        for (let s = 0; s < n; s++) {
+          let dp = 0;
+          for (let i = 0; i < hd; i++) dp += g[o + i] * v[ki(b, s, kh) + i];
+          const ds = p[s] * (dp - d) * scale;
+          for (let i = 0; i < hd; i++) {
+            r.dq[o + i] += ds * k[ki(b, s, kh) + i];
+            r.dk[ki(b, s, kh) + i] += ds * q[o + i];
+            r.dv[ki(b, s, kh) + i] += p[s] * g[o + i];
+          }
+        }
+      }
+    }
+  }
+  return r;
+}
+
+/**
+ * Largest |ours - ref| relative to max(1, max |ref|). Float32 rounding (6e-8 relative) summed
+ * over the up to ~T terms of a dot, a softmax sum or a gradient row gives ~sqrt(T) * 6e-8, about
+ * 1e-6 at T = 128 (observed: at most 9e-7 on every ISA, as for the plain-loop kernels), so
+ * kTolerance = 4e-6 leaves a 4x margin while a wrong mask or a missing or extra key (an error of
+ * order 1e-2 and more) fails.
+ */
+const kTolerance = 4e-6;
+function checkClose(name: string, ours: ArrayLike<number>, ref: ArrayLike<number>, tolerance = kTolerance): void {
+  assert.equal(ours.length, ref.length, `${name}: length`);
+  let scale = 1;
+  for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]));
+  let worst = 0;
+  let at = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const e = Math.abs(ours[i] - ref[i]) / scale;
+    if (!(e <= worst)) {
+      worst = e;
+      at = i;
+    }
+  }
+  assert.ok(worst <= tolerance, `${name}: element ${at}: ${ours[at]} vs ${ref[at]} (error ${worst.toExponential(2)} of ${scale.toFixed(2)})`);
 }
 
 function randomF32(n: number, seed: number): Float32Array {
@@ -350,4 +435,109 @@ test("causalAttention: bit-identical at 1 and 2 threads, every ISA variant close
     setNumThreads(before);
   }
   for (const t of [q, k, v, g]) t.dispose();
+});
+
+test("float64 reference backward (attentionFull64) matches finite differences of attention64", () => {
+  const [B, T, Hq, Hkv, hd] = [1, 4, 2, 1, 3];
+  const q = Float64Array.from(randomF32(B * T * Hq * hd, 31));
+  const k = Float64Array.from(randomF32(B * T * Hkv * hd, 32));
+  const v = Float64Array.from(randomF32(B * T * Hkv * hd, 33));
+  const g = Float64Array.from(randomF32(B * T * Hq * hd, 34));
+  const r = attentionFull64(q, k, v, g, B, T, T, Hq, Hkv, hd, 0.6);
+  const loss = (): number => attention64(q, k, v, B, T, Hq, Hkv, hd, 0.6).reduce((acc, y, i) => acc + y * g[i], 0);
+  attention64(q, k, v, B, T, Hq, Hkv, hd, 0.6).forEach((y, i) => assert.ok(Math.abs(y - r.out[i]) <= 1e-12, `out ${i}`));
+  for (const [x, grad, name] of [[q, r.dq, "dq"], [k, r.dk, "dk"], [v, r.dv, "dv"]] as const) {
+    for (let i = 0; i < x.length; i++) {
+      const orig = x[i];
+      x[i] = orig + 1e-6;
+      const up = loss();
+      x[i] = orig - 1e-6;
+      const down = loss();
+      x[i] = orig;
+      assert.ok(Math.abs((up - down) / 2e-6 - grad[i]) <= 1e-7, `${name}[${i}]: ${grad[i]} vs ${(up - down) / 2e-6}`);
+    }
+  }
+});
+
+test("causalAttention: forward and all three gradients close to float64 on every ISA, training shape and grouped heads with hd=24", () => {
+  const before = getNumThreads();
+  try {
+    for (const [B, T, Hq, Hkv, hd] of [[2, 128, 4, 4, 64], [2, 37, 4, 2, 24]]) {
+      const qd = randomF32(B * T * Hq * hd, 41), kd = randomF32(B * T * Hkv * hd, 42), vd = randomF32(B * T * Hkv * hd, 43), gd = randomF32(B * T * Hq * hd, 44);
+      const ref = attentionFull64(qd, kd, vd, gd, B, T, T, Hq, Hkv, hd, 1 / Math.sqrt(hd));
+      const q = wrap(qd, { shape: [B, T, Hq, hd], dtype: "f32" }).requiresGrad_();
+      const k = wrap(kd, { shape: [B, T, Hkv, hd], dtype: "f32" }).requiresGrad_();
+      const v = wrap(vd, { shape: [B, T, Hkv, hd], dtype: "f32" }).requiresGrad_();
+      const g = wrap(gd, { shape: [B, T, Hq, hd], dtype: "f32" });
+      for (const isa of backendInfo().isa.supported) {
+        setIsa(isa as "scalar");
+        const results: Float32Array[][] = [];
+        for (const threads of [1, 2]) {
+          setNumThreads(threads);
+          const y = causalAttention(q, k, v);
+          y.backward(g);
+          results.push([y.toFloat32Array(), q.grad!.toFloat32Array(), k.grad!.toFloat32Array(), v.grad!.toFloat32Array()]);
+          zeroGrad([q, k, v]);
+          y.dispose();
+        }
+        const [one, two] = results;
+        one.forEach((a, i) => assert.deepEqual(two[i], a, `${isa} [${B}, ${T}, ${Hq}/${Hkv}, ${hd}]: result ${i} differs between 1 and 2 threads`));
+        const what = `${isa} [${B}, ${T}, ${Hq}/${Hkv}, ${hd}]`;
+        checkClose(`${what} out`, one[0], ref.out);
+        checkClose(`${what} dq`, one[1], ref.dq);
+        checkClose(`${what} dk`, one[2], ref.dk);
+        checkClose(`${what} dv`, one[3], ref.dv);
+      }
+      for (const t of [q, k, v, g]) t.dispose();
+    }
+  } finally {
+    setIsa("auto");
+    setNumThreads(before);
+  }
+});
+
+test("attention kernels with a KV cache (kvLen > qLen, down to qLen = 1), over several query panels, and with peaked softmax", () => {
+  // qLen = 150 crosses the backward's 128-row panels. Scale 40 makes logits of order 500, so
+  // most probabilities underflow to exact zeros (exp of very negative scores). A float32 logit
+  // that large is only known to a few ulp(500) = 3e-5, which moves each probability by as much
+  // relative, and dq, dk by scale times that: observed 1.4e-4 on dk (the plain-loop kernels,
+  // whose dots use eight partial sums where the tiles sum head_dim in order: 4e-5), so that case
+  // is held to 5e-4.
+  const cases: [number, number, number, number, number, number, number, number][] = [
+    [2, 1, 9, 2, 1, 5, 0.4, kTolerance],
+    [2, 1, 33, 4, 4, 64, 0.125, kTolerance],
+    [1, 5, 12, 4, 2, 3, 0.6, kTolerance],
+    [2, 7, 7, 3, 1, 17, 40, 5e-4],
+    [1, 150, 161, 2, 1, 5, 0.45, kTolerance],
+  ];
+  const before = getNumThreads();
+  try {
+    for (const [B, Tq, Tk, Hq, Hkv, hd, scale, tolerance] of cases) {
+      const q = randomF32(B * Tq * Hq * hd, 51), k = randomF32(B * Tk * Hkv * hd, 52), v = randomF32(B * Tk * Hkv * hd, 53), g = randomF32(B * Tq * Hq * hd, 54);
+      const ref = attentionFull64(q, k, v, g, B, Tq, Tk, Hq, Hkv, hd, scale);
+      for (const isa of backendInfo().isa.supported) {
+        setIsa(isa as "scalar");
+        const results: Float32Array[][] = [];
+        for (const threads of [1, 2]) {
+          setNumThreads(threads);
+          const out = new Float32Array(q.length), lse = new Float32Array(B * Hq * Tq);
+          const dq = new Float32Array(q.length), dk = new Float32Array(k.length).fill(NaN), dv = new Float32Array(v.length).fill(NaN);
+          addon().attentionForward(q, k, v, B, Tq, Tk, Hq, Hkv, hd, scale, out, lse);
+          addon().attentionBackward(q, k, v, out, lse, g, B, Tq, Tk, Hq, Hkv, hd, scale, dq, dk, dv);
+          results.push([out, lse, dq, dk, dv]);
+        }
+        const what = `${isa} B=${B} Tq=${Tq} Tk=${Tk} Hq=${Hq} Hkv=${Hkv} hd=${hd} scale=${scale}`;
+        results[0].forEach((a, i) => assert.deepEqual(results[1][i], a, `${what}: result ${i} differs between 1 and 2 threads`));
+        const [out, lse, dq, dk, dv] = results[0];
+        checkClose(`${what} out`, out, ref.out, tolerance);
+        checkClose(`${what} lse`, lse, ref.lse, tolerance);
+        checkClose(`${what} dq`, dq, ref.dq, tolerance);
+        checkClose(`${what} dk`, dk, ref.dk, tolerance);
+        checkClose(`${what} dv`, dv, ref.dv, tolerance);
+      }
+    }
+  } finally {
+    setIsa("auto");
+    setNumThreads(before);
+  }
 });

@@ -22,8 +22,30 @@ struct AttentionKernels {
                    const float* out, const float* lse, const float* dout, float* dq, float* dk, float* dv, float* scratch);
 };
 
+// The scratch layout of a task (impl.h carves it with these): keys and head_dim padded to 16
+// floats, query rows in blocks of kAttentionBlockRows, and the backward's P and dS kept for a
+// panel of at most kAttentionPanelRows query rows (bounds the scratch for long sequences).
+constexpr size_t kAttentionBlockRows = 4;
+constexpr size_t kAttentionPanelRows = 128;
+static inline size_t attention_pad16(size_t n) { return (n + 15) / 16 * 16; }
+// Row length of the transposed K and V and of the score rows: the keys padded to an odd number
+// of 64-byte lines, so that walking a column (one line per row) spreads over all cache sets.
+static inline size_t attention_ldk(const AttentionShape& s) {
+  const size_t n = attention_pad16(s.kv_len);
+  return n % 32 == 0 ? n + 16 : n;
+}
+static inline size_t attention_panel_rows(const AttentionShape& s) {
+  return s.q_len < kAttentionPanelRows ? s.q_len : kAttentionPanelRows;
+}
+
 // Floats of scratch a task needs.
-static inline size_t attention_scratch_floats(const AttentionShape& s) { return 2 * s.kv_len + 2 * s.head_dim + 16; }
+static inline size_t attention_scratch_floats(const AttentionShape& s) {
+  const size_t ldk = attention_ldk(s), hdp = attention_pad16(s.head_dim), n16 = attention_pad16(s.kv_len);
+  const size_t panel = attention_panel_rows(s), block = kAttentionBlockRows;
+  const size_t forward = hdp * ldk + 2 * n16 * hdp + block * ldk + block * hdp;
+  const size_t backward = 2 * hdp * ldk + n16 * hdp + 2 * ldk * hdp + 2 * panel * hdp + 2 * panel * ldk + block * hdp;
+  return (forward > backward ? forward : backward) + 16;
+}
 
 extern const AttentionKernels kAttentionScalar;
 extern const AttentionKernels kAttentionAvx2;
