@@ -29,7 +29,9 @@ export type Row = Record<string, string | number>;
 export function printTable(title: string, rows: Row[]): void {
   if (rows.length === 0) return;
   const cols = Object.keys(rows[0]);
-  const fmt = (v: string | number): string => (typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : v);
+  // Four significant digits, but never exponent notation for the magnitudes a table holds.
+  const fmt = (v: string | number): string =>
+    typeof v !== "number" ? v : Number.isInteger(v) || Math.abs(v) >= 1000 ? String(Math.round(v)) : v.toPrecision(4);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => fmt(r[c]).length)));
   console.log(`\n${title}`);
   console.log(cols.map((c, i) => c.padStart(widths[i])).join("  "));

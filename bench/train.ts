@@ -155,9 +155,11 @@ export async function runQuality(): Promise<void> {
   if (torchMissing) console.log(`PyTorch reference skipped: ${torchMissing}`);
   const rows: Row[] = [];
   await withCorpus(async (data, file) => {
+    let torchBitnet: RunResult | null = null;
     for (const mode of ["fp32", "bitnet"] as const) {
       const ours = await runOurs(data, mode, 2, 300, true);
       const torch = torchMissing ? null : runTorch(file, mode, 2, 300, true);
+      if (mode === "bitnet") torchBitnet = torch;
       rows.push({
         mode,
         "ours val loss": ours.valLoss!,
@@ -167,6 +169,16 @@ export async function runQuality(): Promise<void> {
         "torch tokens/s": torch ? torch.tokensPerSecond : "",
       });
     }
+    // The speed configuration (BitLinear's backward GEMMs in bf16) against the same reference.
+    const bf16 = await runOurs(data, "bitnet", 2, 300, true, "bf16");
+    rows.push({
+      mode: "bitnet, bf16 backward",
+      "ours val loss": bf16.valLoss!,
+      "torch val loss": torchBitnet?.valLoss ?? "",
+      "ours / torch": torchBitnet?.valLoss ? bf16.valLoss! / torchBitnet.valLoss : "",
+      "ours tokens/s": bf16.tokensPerSecond,
+      "torch tokens/s": torchBitnet ? torchBitnet.tokensPerSecond : "",
+    });
   });
   setNumThreads(before);
   printTable("QAT quality after 300 steps, 2 threads (validation loss, nats/char)", rows);
