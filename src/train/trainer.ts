@@ -2,6 +2,7 @@
 // notebook interrupt lands on a step boundary with the model intact), deterministic (a seeded
 // data generator; checkpoints hold everything a resumed run needs to continue bit-identically),
 // and observable (metrics history as an Arrow table, callbacks, a progress hook).
+import { InterruptedError, onInterrupt } from "../runtime/interrupt";
 import { Table, tableFromArrays } from "apache-arrow";
 import { Tensor } from "../tensor/tensor";
 import { tidy } from "../tensor/scope";
@@ -223,7 +224,8 @@ export class Trainer<B = unknown> {
 
   /**
    * Runs `steps` optimizer steps from the current step, yielding to the event loop after each.
-   * Resolves when done or stopped; rejects with TrainingDivergedError on a non-finite loss.
+   * Resolves when done or stopped; rejects with TrainingDivergedError on a non-finite loss, and
+   * with InterruptedError when interruptRunning() (the kernel's interrupt) ends it between steps.
    */
   async fit(opts: FitOptions): Promise<FitResult> {
     const fn = "Trainer.fit";
@@ -238,6 +240,11 @@ export class Trainer<B = unknown> {
     if (this.#running) throw new Error(`${fn}: this trainer is already running`);
     this.#running = true;
     this.#stopRequested = false;
+    let interrupted = false;
+    const removeInterrupt = onInterrupt(() => {
+      interrupted = true;
+      this.#stopRequested = true;
+    });
     const { model, optimizer } = this.#opts;
     const params = model.namedParameters().map(([, p]) => p);
     const endStep = this.step + steps;
@@ -249,6 +256,9 @@ export class Trainer<B = unknown> {
     try {
       for (let i = 0; i < steps; i++) {
         if (this.#stopRequested) {
+          // An interrupt (the notebook's stop button) ends the cell too: the loop stops here,
+          // between steps, with the model and optimizer consistent.
+          if (interrupted) throw new InterruptedError(`${fn}: interrupted before step ${this.step + 1} (the model and optimizer hold step ${this.step}; fit() again to continue)`);
           stopped = true;
           break;
         }
@@ -295,6 +305,7 @@ export class Trainer<B = unknown> {
       if (opts.checkpointPath) this.saveCheckpoint(opts.checkpointPath);
     } finally {
       this.#running = false;
+      removeInterrupt();
     }
     return { step: this.step, stopped, loss: lastLoss };
   }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Generator, getNumThreads, noGrad, setNumThreads, Tensor } from "../../src";
+import { Generator, getNumThreads, InterruptedError, interruptRunning, noGrad, setNumThreads, Tensor } from "../../src";
 import { BitNetLM } from "../../src/nn";
 import { CharTokenizer, TextDataset } from "../../src/data";
 import { AdamW, SGD } from "../../src/train/optim";
@@ -129,6 +129,21 @@ test("stop() ends fit() at a step boundary; a non-finite loss stops training nam
   bad.model.namedParameters().forEach(([name, p], i) => assert.deepEqual(p.toFloat32Array(), before[i], `${name} changed`));
   assert.equal(bad.trainer.running, false);
   bad.model.dispose();
+});
+
+test("an interrupt (interruptRunning, what the kernel calls) ends fit() between steps with InterruptedError; the run continues like one never interrupted", async () => {
+  const { model, trainer } = setup();
+  const ref = setup();
+  await ref.trainer.fit({ steps: 5 });
+  // The interrupt arrives from the event loop while fit() is between steps, as the kernel's does.
+  const running = trainer.fit({ steps: 10, onStep: (m) => (m.step === 2 ? setImmediate(() => assert.equal(interruptRunning(), 1)) : undefined) });
+  await assert.rejects(running, (e: Error) => e instanceof InterruptedError && /^Trainer.fit: interrupted before step [34] \(the model and optimizer hold step [23]; fit\(\) again to continue\)$/.test(e.message));
+  assert.equal(trainer.running, false);
+  assert.equal(interruptRunning(), 0, "fit() unregistered its handler");
+  await trainer.fit({ steps: 5 - trainer.step });
+  assert.deepEqual(trainer.history.map((m) => m.loss), ref.trainer.history.map((m) => m.loss), "the interrupted run continues bit-identically");
+  model.dispose();
+  ref.model.dispose();
 });
 
 function nanLike(loss: Tensor<"f32">): Tensor<"f32"> {
