@@ -4,6 +4,7 @@ import * as storage from "./storage";
 import * as train from "./train";
 import * as mnist from "./mnist";
 import * as gemm from "./gemm";
+import * as kernel from "./kernel";
 
 const benches: Record<string, { run: () => void | Promise<void> }> = {
   kernels,
@@ -12,6 +13,7 @@ const benches: Record<string, { run: () => void | Promise<void> }> = {
   train,
   "train-quality": { run: train.runQuality },
   mnist,
+  kernel,
 };
 
 async function main(): Promise<void> {

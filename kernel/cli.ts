@@ -1,6 +1,10 @@
 // The `bitnet-lab` command line. Subcommands are added by the kernel and runner issues.
-import { backendInfo, getNumThreads } from "../src";
-import { runDemo } from "./demo";
+// Modules are loaded by the commands that need them: `kernel run` must start fast, without the
+// native addon or the training code.
+import path from "node:path";
+import type { InstallTarget } from "./kernelspec";
+
+const PACKAGE_ROOT = path.join(__dirname, "..", "..");
 
 const USAGE = `usage: bitnet-lab <command>
 
@@ -9,13 +13,70 @@ commands:
   demo [--steps N]
               train a small BitNet b1.58 model with QAT on the Brown corpus (default 100
               steps), print its validation loss, a sample and the kernel profile
+  kernel install [--user | --sys-prefix | --prefix P]
+              register the bitnet-lab Jupyter kernel (default --user)
+  kernel list list the Jupyter kernels Jupyter would find (* = bitnet-lab)
+  kernel uninstall [--user | --sys-prefix | --prefix P]
+              remove the kernelspec
+  kernel run --connection-file F
+              run the kernel (what Jupyter starts)
   help        print this message`;
+
+function installTarget(args: string[]): InstallTarget {
+  const i = args.indexOf("--prefix");
+  if (i >= 0) {
+    const prefix = args[i + 1];
+    if (prefix === undefined || prefix.startsWith("--")) throw new Error("bitnet-lab kernel: --prefix needs a directory");
+    return { kind: "prefix", prefix };
+  }
+  if (args.includes("--sys-prefix")) return { kind: "sys-prefix" };
+  return { kind: "user" };
+}
+
+async function kernelCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case "install": {
+      const { installKernelspec } = await import("./kernelspec");
+      const dir = installKernelspec(PACKAGE_ROOT, installTarget(rest));
+      console.log(`installed the bitnet-lab kernelspec in ${dir}`);
+      return 0;
+    }
+    case "uninstall": {
+      const { uninstallKernelspec } = await import("./kernelspec");
+      const dir = uninstallKernelspec(installTarget(rest));
+      console.log(dir === null ? "no bitnet-lab kernelspec there" : `removed ${dir}`);
+      return dir === null ? 1 : 0;
+    }
+    case "list": {
+      const { listKernelspecs } = await import("./kernelspec");
+      for (const k of listKernelspecs()) console.log(`${k.ours ? "*" : " "} ${k.name.padEnd(20)} ${k.dir}`);
+      return 0;
+    }
+    case "run": {
+      const i = rest.findIndex((a) => a === "--connection-file" || a === "-f");
+      const file = i >= 0 ? rest[i + 1] : undefined;
+      if (file === undefined) {
+        console.error("bitnet-lab kernel run: --connection-file FILE is required");
+        return 2;
+      }
+      // Loaded only here: the other commands need neither zeromq nor the kernel.
+      const { runKernel } = await import("./jupyter/main");
+      await runKernel(file, PACKAGE_ROOT);
+      return new Promise<number>(() => undefined); // the kernel exits on shutdown_request
+    }
+    default:
+      console.error(`bitnet-lab kernel: unknown subcommand '${sub ?? ""}' (install, list, uninstall, run)\n\n${USAGE}`);
+      return 2;
+  }
+}
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "info": {
+      const { backendInfo, getNumThreads } = await import("../src");
       const json = rest.includes("--json");
       const info = backendInfo();
       if (json) {
@@ -45,8 +106,16 @@ export async function main(argv: string[]): Promise<number> {
         console.error(`bitnet-lab demo: --steps must be a positive integer, received ${rest[i + 1]}`);
         return 2;
       }
+      const { runDemo } = await import("./demo");
       return runDemo({ steps, log: (line) => console.log(line) });
     }
+    case "kernel":
+      try {
+        return await kernelCommand(rest);
+      } catch (e) {
+        console.error((e as Error).message);
+        return 1;
+      }
     case undefined:
     case "help":
     case "--help":

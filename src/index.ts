@@ -14,6 +14,7 @@ export * from "./nn";
 export * from "./data";
 export * from "./train";
 export * from "./io";
+export * from "./viz";
 export { InterruptedError, interruptRunning, onInterrupt } from "./runtime/interrupt";
 // The differentiable concat (ops) supersedes the tensor module's for f32 inputs.
 export { concat } from "./ops";
