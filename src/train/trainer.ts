@@ -2,6 +2,7 @@
 // notebook interrupt lands on a step boundary with the model intact), deterministic (a seeded
 // data generator; checkpoints hold everything a resumed run needs to continue bit-identically),
 // and observable (metrics history as an Arrow table, callbacks, a progress hook).
+import { ProgressBar } from "../viz/progress";
 import { InterruptedError, onInterrupt } from "../runtime/interrupt";
 import { Table, tableFromArrays } from "apache-arrow";
 import { Tensor } from "../tensor/tensor";
@@ -89,6 +90,11 @@ export interface FitOptions {
   onStep?: (metrics: TrainingMetrics) => void;
   onEval?: (step: number, evalLoss: number) => void;
   onProgress?: (progress: TrainingProgress) => void;
+  /**
+   * Show a progress bar (default true): in a notebook one output updated in place, on a terminal
+   * one rewritten line, elsewhere nothing.
+   */
+  progress?: boolean;
 }
 
 export interface FitResult {
@@ -252,6 +258,7 @@ export class Trainer<B = unknown> {
     const elapsedAtStart = this.#elapsedBefore;
     let lastLoss = NaN;
     let stopped = false;
+    const bar = opts.progress === false ? null : new ProgressBar({ total: steps, label: "training" });
     model.train();
     try {
       for (let i = 0; i < steps; i++) {
@@ -283,6 +290,13 @@ export class Trainer<B = unknown> {
         }
         this.#history.push(metrics);
         opts.onStep?.({ ...metrics });
+        if (bar !== null) {
+          const info: Record<string, number> = { step: this.step, loss: metrics.loss };
+          if (metrics.evalLoss !== null) info["eval loss"] = metrics.evalLoss;
+          info["tokens/s"] = Math.round(metrics.tokensPerSecond);
+          info.remainingSeconds = ((performance.now() - startedAt) / 1000 / (i + 1)) * (steps - i - 1);
+          bar.update(i + 1, info);
+        }
         if (opts.onProgress) {
           const done = i + 1;
           const perStep = (performance.now() - startedAt) / 1000 / done;
@@ -306,6 +320,7 @@ export class Trainer<B = unknown> {
     } finally {
       this.#running = false;
       removeInterrupt();
+      bar?.close();
     }
     return { step: this.step, stopped, loss: lastLoss };
   }

@@ -94,6 +94,11 @@ function currentSink(): DisplaySink | null {
   return (globalThis as SinkHolder)[SINK_KEY] ?? null;
 }
 
+/** Whether a display sink is installed (a notebook kernel is listening). */
+export function hasDisplaySink(): boolean {
+  return currentSink() !== null;
+}
+
 // The kernel installs this one directly on globalThis (it has no setter here): clear_output is
 // a kernel concern with nothing to do outside a notebook.
 const CLEAR_KEY = Symbol.for("bitnet-lab.clearOutputSink");

@@ -12,7 +12,9 @@ export {
   toMimeBundle,
   display,
   clearOutput,
+  hasDisplaySink,
 } from "./display";
+export { ProgressBar, ProgressBarOptions } from "./progress";
 export { tensorMimeBundle, tableMimeBundle, tensorStats, TensorStats, TENSOR_STATS_LIMIT } from "./repr";
 export { Chart, ChartOptions, VegaLiteSpec, VEGA_LITE_SCHEMA, VEGA_LITE_MIME } from "./chart";
 export {

@@ -147,6 +147,32 @@ test("interrupt by SIGINT stops a synchronous loop and an async training loop", 
   assert.deepEqual(ok.iopub.find((m) => m.header.msg_type === "execute_result")!.content.data, { "text/plain": "false" });
 });
 
+test("rich output: a Tensor's HTML, a training-curve chart as Vega-Lite + SVG with its marks, the Trainer's progress bar as one display id updated in place", async () => {
+  const t = await k.client.execute("import { fromArray as fa } from 'bitnet-lab';\nfa([[1, 2], [3, 4]])");
+  const tensor = t.iopub.find((m) => m.header.msg_type === "execute_result")!.content.data as Record<string, string>;
+  assert.match(tensor["text/html"], /\[2, 2\]/);
+  assert.match(tensor["text/html"], /f32/);
+
+  const fit = await k.client.execute("await trainer.fit({ steps: 12 })");
+  assert.equal(fit.reply.content.status, "ok", JSON.stringify(fit.reply.content));
+  const shown = fit.iopub.filter((m) => m.header.msg_type === "display_data" || m.header.msg_type === "update_display_data");
+  assert.ok(shown.length >= 2, `display_data then update_display_data: ${types(fit.iopub)}`);
+  assert.equal(shown[0].header.msg_type, "display_data");
+  const id = (shown[0].content.transient as { display_id: string }).display_id;
+  assert.ok(id.length > 0);
+  assert.ok(shown.slice(1).every((m) => m.header.msg_type === "update_display_data" && (m.content.transient as { display_id: string }).display_id === id), "one display id");
+  assert.match((shown[shown.length - 1].content.data as Record<string, string>)["text/plain"], /^training █{24} 100% 12\/12/);
+
+  const chart = await k.client.execute("import { trainingCurves } from 'bitnet-lab';\ntrainingCurves(trainer.metricsTable())");
+  assert.equal(chart.reply.content.status, "ok", JSON.stringify(chart.reply.content));
+  const data = chart.iopub.find((m) => m.header.msg_type === "execute_result")!.content.data as Record<string, unknown>;
+  assert.equal((data["application/vnd.vegalite.v5+json"] as { $schema: string }).$schema, "https://vega.github.io/schema/vega-lite/v5.json");
+  const svg = data["image/svg+xml"] as string;
+  assert.match(svg, /^<svg/);
+  assert.ok((svg.match(/class="mark-line role-mark/g) ?? []).length >= 1, "the loss curve is a line mark");
+  assert.match(data["text/plain"] as string, /Chart/);
+});
+
 test("is_complete, complete, inspect, history, comm_info, comm_open", async () => {
   const status = async (code: string) => (await k.client.request("shell", "is_complete_request", { code })).reply.content.status;
   assert.equal(await status("1 + 1"), "complete");
