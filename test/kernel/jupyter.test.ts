@@ -219,6 +219,11 @@ test("fast start: cells sent at launch run before the type checker is up; their 
     // Checked cells see the fast cell's values and declarations.
     const next = await fresh.client.execute("t.shape.length + early.length");
     assert.equal(next.reply.content.status, "ok", JSON.stringify(next.reply.content));
+    // shutdown_request (restart: true is echoed for the manager that restarts us): the process exits 0.
+    const exited = new Promise<number | null>((resolve) => fresh.process.once("exit", (code) => resolve(code)));
+    const bye = await fresh.client.request("control", "shutdown_request", { restart: true });
+    assert.deepEqual(bye.reply.content, { status: "ok", restart: true });
+    assert.equal(await exited, 0);
   } finally {
     await fresh.stop();
   }
