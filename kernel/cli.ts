@@ -13,6 +13,9 @@ commands:
   demo [--steps N]
               train a small BitNet b1.58 model with QAT on the Brown corpus (default 100
               steps), print its validation loss, a sample and the kernel profile
+  run NB.ipynb [more.ipynb ...] [-p key=value ...] [--output OUT.ipynb | --output-dir D]
+      [--timeout S] [--startup-timeout S] [--cwd D] [--allow-errors] [--json]
+              execute notebooks headless (papermill's semantics) on the bitnet-lab kernel
   kernel install [--user | --sys-prefix | --prefix P]
               register the bitnet-lab Jupyter kernel (default --user)
   kernel list list the Jupyter kernels Jupyter would find (* = bitnet-lab)
@@ -31,6 +34,84 @@ function installTarget(args: string[]): InstallTarget {
   }
   if (args.includes("--sys-prefix")) return { kind: "sys-prefix" };
   return { kind: "user" };
+}
+
+async function runCommand(args: string[]): Promise<number> {
+  const inputs: string[] = [];
+  const params: string[] = [];
+  const opts = { output: undefined as string | undefined, outputDir: undefined as string | undefined, timeout: 0, startupTimeout: 60, cwd: undefined as string | undefined, allowErrors: false, json: false };
+  const value = (i: number, flag: string): string => {
+    const v = args[i + 1];
+    if (v === undefined || (v.startsWith("-") && !/^-?\d/.test(v))) throw new Error(`bitnet-lab run: ${flag} needs a value`);
+    return v;
+  };
+  const seconds = (v: string, flag: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`bitnet-lab run: ${flag} must be a number of seconds >= 0, received '${v}'`);
+    return n;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    switch (a) {
+      case "-p":
+      case "--parameter":
+        params.push(value(i++, a));
+        break;
+      case "--output":
+      case "-o":
+        opts.output = value(i++, a);
+        break;
+      case "--output-dir":
+        opts.outputDir = value(i++, a);
+        break;
+      case "--timeout":
+        opts.timeout = seconds(value(i++, a), a);
+        break;
+      case "--startup-timeout":
+        opts.startupTimeout = seconds(value(i++, a), a);
+        break;
+      case "--cwd":
+        opts.cwd = value(i++, a);
+        break;
+      case "--allow-errors":
+        opts.allowErrors = true;
+        break;
+      case "--json":
+        opts.json = true;
+        break;
+      case "--server":
+      case "--token":
+      case "--parallel":
+        throw new Error(`bitnet-lab run: ${a} (the Jupyter Server transport) is not implemented in this version; the embedded kernel is`);
+      default:
+        if (a.startsWith("-")) throw new Error(`bitnet-lab run: unknown option '${a}'`);
+        inputs.push(a);
+    }
+  }
+  if (inputs.length === 0) throw new Error("bitnet-lab run: name at least one notebook (.ipynb)");
+  if (opts.output && inputs.length > 1) throw new Error("bitnet-lab run: --output names one file; with several notebooks use --output-dir");
+  const { runNotebook } = await import("./runner/run");
+  const { parseParameters } = await import("./runner/notebook");
+  const parameters = parseParameters(params);
+  const fs = await import("node:fs");
+  if (opts.outputDir) fs.mkdirSync(opts.outputDir, { recursive: true });
+  // Progress to stderr when stdout carries the JSON summary.
+  const log = (line: string) => (opts.json ? console.error(line) : console.log(line));
+  const reports = [];
+  for (const input of inputs) {
+    const output = opts.output ?? (opts.outputDir ? path.join(opts.outputDir, path.basename(input)) : undefined);
+    log(`running ${input}${output ? ` -> ${output}` : ""}`);
+    const r = await runNotebook(input, { parameters, output, timeout: opts.timeout, startupTimeout: opts.startupTimeout, cwd: opts.cwd, allowErrors: opts.allowErrors, log });
+    reports.push(r);
+    if (r.failure) {
+      const f = r.failure;
+      console.error(`\n${input}: ${f.message}`);
+      if (f.traceback?.length) console.error(f.traceback.join("\n"));
+    }
+    log(`${input}: ${r.status} in ${r.seconds.toFixed(1)} s, output ${r.output}`);
+  }
+  if (opts.json) console.log(JSON.stringify({ status: reports.every((r) => r.status === "ok") ? "ok" : "error", notebooks: reports }, null, 2));
+  return reports.every((r) => r.status === "ok") ? 0 : 1;
 }
 
 async function kernelCommand(args: string[]): Promise<number> {
@@ -109,6 +190,13 @@ export async function main(argv: string[]): Promise<number> {
       const { runDemo } = await import("./demo");
       return runDemo({ steps, log: (line) => console.log(line) });
     }
+    case "run":
+      try {
+        return await runCommand(rest);
+      } catch (e) {
+        console.error((e as Error).message);
+        return 2;
+      }
     case "kernel":
       try {
         return await kernelCommand(rest);

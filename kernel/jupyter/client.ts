@@ -49,6 +49,8 @@ export class KernelClient {
   readonly #replies = new Map<string, (m: Message) => void>();
   readonly #iopubBy = new Map<string, Message[]>();
   readonly #idleWaiters = new Map<string, () => void>();
+  /** Requests whose idle status arrived before anyone waited for it (see awaitIdle). */
+  readonly #idleSeen = new Set<string>();
   readonly #listeners: ((m: Message) => void)[] = [];
   #closed = false;
 
@@ -73,7 +75,11 @@ export class KernelClient {
       if (!this.#iopubBy.has(id)) this.#iopubBy.set(id, []);
       this.#iopubBy.get(id)!.push(m);
       for (const l of this.#listeners) l(m);
-      if (m.header.msg_type === "status" && m.content.execution_state === "idle") this.#idleWaiters.get(id)?.();
+      if (m.header.msg_type === "status" && m.content.execution_state === "idle") {
+        const waiter = this.#idleWaiters.get(id);
+        if (waiter) waiter();
+        else this.#idleSeen.add(id);
+      }
     });
   }
 
@@ -104,6 +110,32 @@ export class KernelClient {
     const h = newHeader(msgType, this.session, "client");
     const signer = key === undefined ? this.signer : new Signer(key);
     return { header: h, frames: encode(signer, [], h, {}, content) };
+  }
+
+  /** Resolves with the reply to request `msgId` (register before sending it). */
+  awaitReply(msgId: string): Promise<Message> {
+    return new Promise<Message>((resolve) => {
+      this.#replies.set(msgId, (m) => {
+        this.#replies.delete(msgId);
+        resolve(m);
+      });
+    });
+  }
+
+  /** Resolves once the kernel published idle for request `msgId` (also if it already did). */
+  awaitIdle(msgId: string, timeoutMs: number): Promise<void> {
+    if (this.#idleSeen.delete(msgId)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.#idleWaiters.delete(msgId);
+        reject(new Error(`no idle status within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#idleWaiters.set(msgId, () => {
+        clearTimeout(t);
+        this.#idleWaiters.delete(msgId);
+        resolve();
+      });
+    });
   }
 
   /** Sends a request and resolves with its reply alone (iopub may not be subscribed yet). */
