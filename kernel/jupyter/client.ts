@@ -113,9 +113,14 @@ export class KernelClient {
   }
 
   /** Resolves with the reply to request `msgId` (register before sending it). */
-  awaitReply(msgId: string): Promise<Message> {
-    return new Promise<Message>((resolve) => {
+  awaitReply(msgId: string, timeoutMs = Infinity, what = "request"): Promise<Message> {
+    return new Promise<Message>((resolve, reject) => {
+      const t = Number.isFinite(timeoutMs) ? setTimeout(() => {
+        this.#replies.delete(msgId);
+        reject(new Error(`no ${what} reply within ${timeoutMs} ms`));
+      }, timeoutMs) : undefined;
       this.#replies.set(msgId, (m) => {
+        clearTimeout(t);
         this.#replies.delete(msgId);
         resolve(m);
       });
@@ -123,12 +128,12 @@ export class KernelClient {
   }
 
   /** Resolves once the kernel published idle for request `msgId` (also if it already did). */
-  awaitIdle(msgId: string, timeoutMs: number): Promise<void> {
+  awaitIdle(msgId: string, timeoutMs: number, what = "request"): Promise<void> {
     if (this.#idleSeen.delete(msgId)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
         this.#idleWaiters.delete(msgId);
-        reject(new Error(`no idle status within ${timeoutMs} ms`));
+        reject(new Error(`no idle status for ${what} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#idleWaiters.set(msgId, () => {
         clearTimeout(t);
@@ -141,15 +146,7 @@ export class KernelClient {
   /** Sends a request and resolves with its reply alone (iopub may not be subscribed yet). */
   async replyTo(channel: "shell" | "control", msgType: string, content: unknown, timeoutMs = 60_000): Promise<Message> {
     const { header, frames } = this.frames(msgType, content);
-    const id = header.msg_id;
-    const reply = new Promise<Message>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no ${msgType} reply within ${timeoutMs} ms`)), timeoutMs);
-      this.#replies.set(id, (m) => {
-        clearTimeout(t);
-        this.#replies.delete(id);
-        resolve(m);
-      });
-    });
+    const reply = this.awaitReply(header.msg_id, timeoutMs, msgType);
     await (channel === "shell" ? this.#shell : this.#control).send(frames);
     return reply;
   }
@@ -158,22 +155,11 @@ export class KernelClient {
   async request(channel: "shell" | "control", msgType: string, content: unknown, timeoutMs = 60_000): Promise<Exchange> {
     const { header, frames } = this.frames(msgType, content);
     const id = header.msg_id;
-    const reply = new Promise<Message>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no ${msgType} reply within ${timeoutMs} ms`)), timeoutMs);
-      this.#replies.set(id, (m) => {
-        clearTimeout(t);
-        this.#replies.delete(id);
-        resolve(m);
-      });
-    });
-    const idle = new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no idle status for ${msgType} within ${timeoutMs} ms`)), timeoutMs);
-      this.#idleWaiters.set(id, () => {
-        clearTimeout(t);
-        this.#idleWaiters.delete(id);
-        resolve();
-      });
-    });
+    const reply = this.awaitReply(id, timeoutMs, msgType);
+    const idle = this.awaitIdle(id, timeoutMs, msgType);
+    // Both are awaited below; if one fails first the other's later failure must not go unhandled.
+    reply.catch(() => undefined);
+    idle.catch(() => undefined);
     await (channel === "shell" ? this.#shell : this.#control).send(frames);
     const [r] = await Promise.all([reply, idle]);
     const iopub = this.#iopubBy.get(id) ?? [];

@@ -219,24 +219,32 @@ export class Executor {
       return errorOutcome(e);
     }
     this.#unchecked.push({ code, names: cell.names, report: lateTypeErrors });
+    const failed = await this.#run(cell.js, true);
+    return failed ?? this.#valueOf(cell.hasValue ? LAST_EXPRESSION : undefined);
+  }
+
+  /**
+   * Runs a cell's script (breakOnSigint covers its synchronous part) and, when it evaluates to a
+   * promise, waits for it or for an interrupt. Returns the error outcome, or null on success.
+   */
+  async #run(js: string, isAsync: boolean): Promise<CellOutcome | null> {
     const interrupted = new Promise<never>((_, reject) => (this.#interruptCell = reject));
     interrupted.catch(() => undefined);
     try {
-      await this.#preloadEsm(cell.js);
-      const running = vm.runInThisContext(cell.js, { filename: `cell-${this.#cellCount}.ts`, breakOnSigint: true }) as Promise<void>;
-      running.catch(() => undefined);
-      await Promise.race([running, interrupted]);
+      await this.#preloadEsm(js);
+      const ret = vm.runInThisContext(js, { filename: `cell-${this.#cellCount}.ts`, breakOnSigint: true });
+      if (isAsync) {
+        const running = ret as Promise<unknown>;
+        // A cell abandoned by an interrupt may still reject later: that must not crash the kernel.
+        running.catch(() => undefined);
+        await Promise.race([running, interrupted]);
+      }
+      return null;
     } catch (e) {
       return errorOutcome(e);
     } finally {
       this.#interruptCell = null;
     }
-    if (cell.hasValue && LAST_EXPRESSION in this.#exports) {
-      const value = this.#exports[LAST_EXPRESSION];
-      delete this.#exports[LAST_EXPRESSION];
-      return { status: "ok", hasValue: value !== undefined, value };
-    }
-    return { status: "ok", hasValue: false };
   }
 
   /** Resolves once the type checker is loaded. */
@@ -282,6 +290,14 @@ export class Executor {
     }
   }
 
+  /** The cell's value, taken out of the shared exports where the cell left it under `key`. */
+  #valueOf(key: string | undefined): CellOutcome {
+    if (key === undefined || !(key in this.#exports)) return { status: "ok", hasValue: false };
+    const value = this.#exports[key];
+    delete this.#exports[key];
+    return { status: "ok", hasValue: value !== undefined, value };
+  }
+
   /**
    * Runs one cell. Before the type checker is up, cells run untyped (the fast path) and
    * `lateTypeErrors` receives their type errors once it is.
@@ -304,31 +320,11 @@ export class Executor {
       this.#prevDecl = converted.declOutput ?? "";
       return { status: "ok", hasValue: false };
     }
-    const interrupted = new Promise<never>((_, reject) => (this.#interruptCell = reject));
-    interrupted.catch(() => undefined);
-    try {
-      await this.#preloadEsm(converted.output);
-      const wrapped = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) {\n${converted.output}\n})(__bitnetLab__.exports, __bitnetLab__.require)`;
-      const ret = vm.runInThisContext(wrapped, { filename: `cell-${this.#cellCount}.ts`, breakOnSigint: true });
-      if (converted.hasToplevelAwait) {
-        const running = ret as Promise<unknown>;
-        // A cell abandoned by an interrupt may still reject later: that must not crash the kernel.
-        running.catch(() => undefined);
-        await Promise.race([running, interrupted]);
-      }
-    } catch (e) {
-      return errorOutcome(e);
-    } finally {
-      this.#interruptCell = null;
-    }
+    const wrapped = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) {\n${converted.output}\n})(__bitnetLab__.exports, __bitnetLab__.require)`;
+    const failed = await this.#run(wrapped, converted.hasToplevelAwait === true);
+    if (failed) return failed;
     this.#prevDecl = converted.declOutput ?? "";
-    const key = converted.lastExpressionVar;
-    if (key !== undefined && key in this.#exports) {
-      const value = this.#exports[key];
-      delete this.#exports[key];
-      return { status: "ok", hasValue: value !== undefined, value };
-    }
-    return { status: "ok", hasValue: false };
+    return this.#valueOf(converted.lastExpressionVar);
   }
 
   /**
