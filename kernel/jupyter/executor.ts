@@ -320,7 +320,9 @@ export class Executor {
       this.#prevDecl = converted.declOutput ?? "";
       return { status: "ok", hasValue: false };
     }
-    const wrapped = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) {\n${converted.output}\n})(__bitnetLab__.exports, __bitnetLab__.require)`;
+    // `with (exports)`: tslab's converter rewrites references to earlier cells' names as
+    // exports.x but misses some (a shorthand property `{ seed }`); those resolve through it.
+    const wrapped = `(${converted.hasToplevelAwait ? "async " : ""}function (exports, require) { with (exports) {\n${converted.output}\n} })(__bitnetLab__.exports, __bitnetLab__.require)`;
     const failed = await this.#run(wrapped, converted.hasToplevelAwait === true);
     if (failed) return failed;
     this.#prevDecl = converted.declOutput ?? "";

@@ -53,7 +53,8 @@ export async function runNotebook(input: string, opts: RunOptions): Promise<Note
   const nb: Notebook = readNotebook(input);
   injectParameters(nb, opts.parameters);
   const output = outputPath(input, opts);
-  const cwd = opts.cwd ?? path.dirname(path.resolve(input));
+  // Like papermill: the kernel starts in the current directory unless --cwd says otherwise.
+  const cwd = opts.cwd ?? process.cwd();
   for (const c of nb.cells) {
     if (c.cell_type !== "code") continue;
     c.outputs = [];
@@ -66,8 +67,10 @@ export async function runNotebook(input: string, opts: RunOptions): Promise<Note
   try {
     kernel = await withTimeout(startKernel({ cwd, waitForTypeChecker: true }), opts.startupTimeout, `the kernel did not start within ${opts.startupTimeout} s`);
     const code = nb.cells.map((c, i) => [c, i] as const).filter(([c]) => c.cell_type === "code");
+    const proc = kernel.process;
+    const died = new Promise<"dead">((resolve) => proc.once("exit", () => resolve("dead")));
     for (const [k, [cell, index]] of code.entries()) {
-      const r = await runCell(kernel, cell, index, opts);
+      const r = await runCell(kernel, died, cell, index, opts);
       report.cells.push(r);
       writeNotebook(output, nb);
       opts.log?.(`[${k + 1}/${code.length}] cell ${index}: ${r.status}${r.status === "skipped" ? "" : ` (${r.seconds.toFixed(2)} s)`}`);
@@ -109,7 +112,7 @@ function markFailure(nb: Notebook, index: number, message: string): void {
   nb.cells.unshift({ cell_type: "markdown", source: `**bitnet-lab run stopped**: ${message}. The failing cell is marked \`bitnet_lab.failed\` in its metadata.`, metadata: { tags: ["bitnet-lab-error"] } });
 }
 
-async function runCell(kernel: StartedKernel, cell: Cell, index: number, opts: RunOptions): Promise<CellReport> {
+async function runCell(kernel: StartedKernel, died: Promise<"dead">, cell: Cell, index: number, opts: RunOptions): Promise<CellReport> {
   if (cell.metadata.tags?.includes("skip-execution")) return { index, status: "skipped", seconds: 0 };
   const collector = new OutputCollector();
   cell.outputs = collector.outputs;
@@ -120,7 +123,6 @@ async function runCell(kernel: StartedKernel, cell: Cell, index: number, opts: R
     collector.add(m.header.msg_type, m.content);
   });
   let pending: { id: string } | null = null;
-  const died = new Promise<"dead">((resolve) => kernel.process.once("exit", () => resolve("dead")));
   try {
     const { header, frames } = kernel.client.frames("execute_request", { code: sourceOf(cell), silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
     pending = { id: header.msg_id };

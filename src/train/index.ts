@@ -4,3 +4,4 @@ export {
 } from "./optim";
 export { warmupCosine, twoStage, constant, Schedule, ScheduleValue, WarmupCosineOptions, TwoStageOptions, ConstantOptions } from "./schedule";
 export { Trainer, TrainerOptions, TrainableModel, FitOptions, FitResult, TrainingMetrics, TrainingProgress, TrainingDivergedError } from "./trainer";
+export { saveRunRecord, RunRecord, RunRecordOptions, SvgSource } from "./record";
