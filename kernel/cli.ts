@@ -15,7 +15,9 @@ commands:
               steps), print its validation loss, a sample and the kernel profile
   run NB.ipynb [more.ipynb ...] [-p key=value ...] [--output OUT.ipynb | --output-dir D]
       [--timeout S] [--startup-timeout S] [--cwd D] [--allow-errors] [--json]
-              execute notebooks headless (papermill's semantics) on the bitnet-lab kernel
+      [--server URL [--token T]] [--parallel N]
+              execute notebooks headless (papermill's semantics) on the bitnet-lab kernel,
+              embedded (default) or on a running Jupyter Server
   kernel install [--user | --sys-prefix | --prefix P]
               register the bitnet-lab Jupyter kernel (default --user)
   kernel list list the Jupyter kernels Jupyter would find (* = bitnet-lab)
@@ -39,7 +41,10 @@ function installTarget(args: string[]): InstallTarget {
 async function runCommand(args: string[]): Promise<number> {
   const inputs: string[] = [];
   const params: string[] = [];
-  const opts = { output: undefined as string | undefined, outputDir: undefined as string | undefined, timeout: 0, startupTimeout: 60, cwd: undefined as string | undefined, allowErrors: false, json: false };
+  const opts = {
+    output: undefined as string | undefined, outputDir: undefined as string | undefined, timeout: 0, startupTimeout: 60, cwd: undefined as string | undefined,
+    allowErrors: false, json: false, server: undefined as string | undefined, token: process.env.JUPYTER_TOKEN ?? "", parallel: 1,
+  };
   const value = (i: number, flag: string): string => {
     const v = args[i + 1];
     if (v === undefined || (v.startsWith("-") && !/^-?\d/.test(v))) throw new Error(`bitnet-lab run: ${flag} needs a value`);
@@ -80,9 +85,18 @@ async function runCommand(args: string[]): Promise<number> {
         opts.json = true;
         break;
       case "--server":
+        opts.server = value(i++, a);
+        if (!/^https?:\/\//.test(opts.server)) throw new Error(`bitnet-lab run: --server must be an http(s) URL, received '${opts.server}'`);
+        break;
       case "--token":
-      case "--parallel":
-        throw new Error(`bitnet-lab run: ${a} (the Jupyter Server transport) is not implemented in this version; the embedded kernel is`);
+        opts.token = value(i++, a);
+        break;
+      case "--parallel": {
+        const v = value(i++, a);
+        opts.parallel = Number(v);
+        if (!Number.isInteger(opts.parallel) || opts.parallel < 1) throw new Error(`bitnet-lab run: --parallel must be an integer >= 1, received '${v}'`);
+        break;
+      }
       default:
         if (a.startsWith("-")) throw new Error(`bitnet-lab run: unknown option '${a}'`);
         inputs.push(a);
@@ -97,19 +111,28 @@ async function runCommand(args: string[]): Promise<number> {
   if (opts.outputDir) fs.mkdirSync(opts.outputDir, { recursive: true });
   // Progress to stderr when stdout carries the JSON summary.
   const log = (line: string) => (opts.json ? console.error(line) : console.log(line));
-  const reports = [];
-  for (const input of inputs) {
-    const output = opts.output ?? (opts.outputDir ? path.join(opts.outputDir, path.basename(input)) : undefined);
-    log(`running ${input}${output ? ` -> ${output}` : ""}`);
-    const r = await runNotebook(input, { parameters, output, timeout: opts.timeout, startupTimeout: opts.startupTimeout, cwd: opts.cwd, allowErrors: opts.allowErrors, log });
-    reports.push(r);
-    if (r.failure) {
-      const f = r.failure;
-      console.error(`\n${input}: ${f.message}`);
-      if (f.traceback?.length) console.error(f.traceback.join("\n"));
+  const { embeddedTransport, serverTransport } = await import("./runner/transport");
+  const transport = opts.server ? serverTransport(opts.server.replace(/\/$/, ""), opts.token) : embeddedTransport;
+  const reports: Awaited<ReturnType<typeof runNotebook>>[] = new Array(inputs.length);
+  // Up to --parallel notebooks at once, each on its own kernel; reports keep the input order.
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < inputs.length; i = next++) {
+      const input = inputs[i];
+      const output = opts.output ?? (opts.outputDir ? path.join(opts.outputDir, path.basename(input)) : undefined);
+      log(`running ${input}${output ? ` -> ${output}` : ""}${opts.server ? ` on ${opts.server}` : ""}`);
+      const prefix = inputs.length > 1 ? `${path.basename(input)} ` : "";
+      const r = await runNotebook(input, { parameters, output, timeout: opts.timeout, startupTimeout: opts.startupTimeout, cwd: opts.cwd, allowErrors: opts.allowErrors, log: (l) => log(prefix + l), transport });
+      reports[i] = r;
+      if (r.failure) {
+        const f = r.failure;
+        console.error(`\n${input}: ${f.message}`);
+        if (f.traceback?.length) console.error(f.traceback.join("\n"));
+      }
+      log(`${input}: ${r.status} in ${r.seconds.toFixed(1)} s, output ${r.output}`);
     }
-    log(`${input}: ${r.status} in ${r.seconds.toFixed(1)} s, output ${r.output}`);
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.parallel, inputs.length) }, worker));
   if (opts.json) console.log(JSON.stringify({ status: reports.every((r) => r.status === "ok") ? "ok" : "error", notebooks: reports }, null, 2));
   return reports.every((r) => r.status === "ok") ? 0 : 1;
 }

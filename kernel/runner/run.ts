@@ -5,9 +5,8 @@
 // raises-exception) with a non-zero exit; a cell past --timeout is interrupted, then the kernel
 // is killed.
 import path from "node:path";
-import { Message } from "../jupyter/wire";
-import { StartedKernel, startKernel } from "../jupyter/client";
 import { Cell, Notebook, OutputCollector, injectParameters, readNotebook, sourceOf, writeNotebook } from "./notebook";
+import { KernelDiedError, KernelSession, Transport, embeddedTransport } from "./transport";
 
 export interface RunOptions {
   parameters: [string, string][];
@@ -20,6 +19,8 @@ export interface RunOptions {
   allowErrors: boolean;
   /** Progress lines (one per cell); silent when null. */
   log: ((line: string) => void) | null;
+  /** How to reach a kernel (default: our kernel in a child process). */
+  transport?: Transport;
 }
 
 export interface CellReport {
@@ -63,14 +64,12 @@ export async function runNotebook(input: string, opts: RunOptions): Promise<Note
   nb.metadata.bitnet_lab = { input_path: input, parameters: Object.fromEntries(opts.parameters), start_time: new Date().toISOString() };
   writeNotebook(output, nb);
   const report: NotebookReport = { input, output, status: "ok", seconds: 0, cells: [] };
-  let kernel: StartedKernel | null = null;
+  let kernel: KernelSession | null = null;
   try {
-    kernel = await withTimeout(startKernel({ cwd, waitForTypeChecker: true }), opts.startupTimeout, `the kernel did not start within ${opts.startupTimeout} s`);
+    kernel = await withTimeout((opts.transport ?? embeddedTransport).start({ cwd, startupTimeout: opts.startupTimeout }), opts.startupTimeout, `the kernel did not start within ${opts.startupTimeout} s`);
     const code = nb.cells.map((c, i) => [c, i] as const).filter(([c]) => c.cell_type === "code");
-    const proc = kernel.process;
-    const died = new Promise<"dead">((resolve) => proc.once("exit", () => resolve("dead")));
     for (const [k, [cell, index]] of code.entries()) {
-      const r = await runCell(kernel, died, cell, index, opts);
+      const r = await runCell(kernel, cell, index, opts);
       report.cells.push(r);
       writeNotebook(output, nb);
       opts.log?.(`[${k + 1}/${code.length}] cell ${index}: ${r.status}${r.status === "skipped" ? "" : ` (${r.seconds.toFixed(2)} s)`}`);
@@ -89,7 +88,7 @@ export async function runNotebook(input: string, opts: RunOptions): Promise<Note
     report.status = "error";
     report.failure = { index: -1, status: "dead", seconds: 0, message: (e as Error).message };
   } finally {
-    if (kernel) await kernel.stop();
+    if (kernel) await kernel.close();
     report.seconds = (now() - started) / 1000;
     nb.metadata.bitnet_lab = { ...(nb.metadata.bitnet_lab as object), end_time: new Date().toISOString(), duration: report.seconds, status: report.status };
     writeNotebook(output, nb);
@@ -112,55 +111,43 @@ function markFailure(nb: Notebook, index: number, message: string): void {
   nb.cells.unshift({ cell_type: "markdown", source: `**bitnet-lab run stopped**: ${message}. The failing cell is marked \`bitnet_lab.failed\` in its metadata.`, metadata: { tags: ["bitnet-lab-error"] } });
 }
 
-async function runCell(kernel: StartedKernel, died: Promise<"dead">, cell: Cell, index: number, opts: RunOptions): Promise<CellReport> {
+async function runCell(kernel: KernelSession, cell: Cell, index: number, opts: RunOptions): Promise<CellReport> {
   if (cell.metadata.tags?.includes("skip-execution")) return { index, status: "skipped", seconds: 0 };
   const collector = new OutputCollector();
   cell.outputs = collector.outputs;
   const t0 = now();
   const startIso = new Date().toISOString();
-  const off = kernel.client.onIopub((m: Message) => {
-    if (m.parent_header.msg_id !== pending?.id) return;
-    collector.add(m.header.msg_type, m.content);
-  });
-  let pending: { id: string } | null = null;
+  const running = kernel.execute(sourceOf(cell), (type, content) => collector.add(type, content));
+  running.catch(() => undefined);
+  const timer = opts.timeout > 0 ? delay(opts.timeout * 1000).then(() => "timeout" as const) : new Promise<never>(() => undefined);
   try {
-    const { header, frames } = kernel.client.frames("execute_request", { code: sourceOf(cell), silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
-    pending = { id: header.msg_id };
-    const exchange = kernel.client.awaitReply(header.msg_id);
-    await kernel.client.sendRaw("shell", frames);
-    const timer = opts.timeout > 0 ? delay(opts.timeout * 1000).then(() => "timeout" as const) : new Promise<never>(() => undefined);
-    const result = await Promise.race([exchange, died, timer]);
+    const result = await Promise.race([running, timer]);
     if (result === "timeout") {
-      // Interrupt first (a training loop stops at a step boundary; SIGINT also breaks a
-      // synchronous loop), then kill the kernel if the cell does not end.
-      kernel.process.kill("SIGINT");
-      void kernel.client.request("control", "interrupt_request", {}, 5000).catch(() => undefined);
-      const after = await Promise.race([exchange, died, delay(5000).then(() => "timeout" as const)]);
-      if (after === "timeout") kernel.process.kill("SIGKILL");
+      // Interrupt first (a training loop stops at a step boundary), then kill the kernel if the
+      // cell does not end.
+      await kernel.interrupt().catch(() => undefined);
+      const after = await Promise.race([running.then(() => "ended" as const, () => "ended" as const), delay(5000).then(() => "timeout" as const)]);
+      if (after === "timeout") await kernel.kill();
       const evalue = `the cell ran past --timeout ${opts.timeout} s${after === "timeout" ? "; the kernel did not stop and was killed" : " and was interrupted"}`;
       collector.add("error", { ename: "CellTimeoutError", evalue, traceback: [] });
       return finish(cell, index, t0, startIso, { status: "timeout", ename: "CellTimeoutError", evalue });
     }
-    if (result === "dead") {
-      collector.add("error", { ename: "DeadKernelError", evalue: "the kernel died while running this cell", traceback: [] });
-      return finish(cell, index, t0, startIso, { status: "dead", ename: "DeadKernelError", evalue: "the kernel died while running this cell" });
-    }
-    const reply = result as Message;
-    // Outputs published before the reply may still be in flight on iopub: wait for idle.
-    await kernel.client.awaitIdle(header.msg_id, 10_000).catch(() => undefined);
-    cell.execution_count = (reply.content.execution_count as number) ?? null;
+    const reply = result;
+    cell.execution_count = (reply.execution_count as number) ?? null;
     for (const o of cell.outputs) if (o.output_type === "execute_result") o.execution_count = cell.execution_count;
-    if (reply.content.status === "error" || reply.content.status === "aborted") {
+    if (reply.status === "error" || reply.status === "aborted") {
       return finish(cell, index, t0, startIso, {
         status: "error",
-        ename: String(reply.content.ename ?? "Aborted"),
-        evalue: String(reply.content.evalue ?? ""),
-        traceback: (reply.content.traceback as string[]) ?? [],
+        ename: String(reply.ename ?? "Aborted"),
+        evalue: String(reply.evalue ?? ""),
+        traceback: (reply.traceback as string[]) ?? [],
       });
     }
     return finish(cell, index, t0, startIso, { status: "ok" });
-  } finally {
-    off();
+  } catch (e) {
+    if (!(e instanceof KernelDiedError)) throw e;
+    collector.add("error", { ename: e.name, evalue: e.message, traceback: [] });
+    return finish(cell, index, t0, startIso, { status: "dead", ename: e.name, evalue: e.message });
   }
 }
 

@@ -146,7 +146,9 @@ test("bad arguments and files are clear errors with exit status 2 (usage) or 1 (
   assert.equal(run().status, 2);
   assert.match(run("x.ipynb", "-p", "1x=2").stderr, /parameter name '1x' is not an identifier/);
   assert.match(run("x.ipynb", "--timeout", "soon").stderr, /--timeout must be a number of seconds >= 0, received 'soon'/);
-  assert.match(run("x.ipynb", "--server", "http://h").stderr, /--server \(the Jupyter Server transport\) is not implemented in this version/);
+  assert.match(run("x.ipynb", "--server", "localhost:8888").stderr, /--server must be an http\(s\) URL, received 'localhost:8888'/);
+  assert.match(run("x.ipynb", "--parallel", "0").stderr, /--parallel must be an integer >= 1, received '0'/);
+  assert.match(run("a.ipynb", "b.ipynb", "--output", "o.ipynb").stderr, /--output names one file; with several notebooks use --output-dir/);
   const missing = run(path.join(dir, "missing.ipynb"));
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /missing\.ipynb: not a readable notebook/);
