@@ -1,5 +1,7 @@
 // The kernel profiler: records every native kernel call made while it runs (wall time, threads,
 // variant, ops, bytes) and reports per-kernel totals, an Arrow table and a Chrome trace.
+import { randomFillSync } from "node:crypto";
+import { Tensor } from "../tensor/tensor";
 import { Table, tableFromArrays } from "apache-arrow";
 import { addon } from "../backend/addon";
 import { KernelRecord, addKernelSink } from "../backend/hook";
@@ -166,4 +168,37 @@ export async function profile<T>(fn: () => T | Promise<T>): Promise<{ result: T;
     throw e;
   }
   return { result, report: p.stop() };
+}
+
+/**
+ * This machine's memory read bandwidth in GB/s, the roofline of memory-bound kernels (a ternary
+ * GEMV reads 2 bits a weight for 2 operations: at most 8 operations per byte). Streams a buffer of
+ * `megabytes` (default 256, well past the caches) of random bytes (identical pages may be merged
+ * by the host and read from cache) with the native read kernel on the current threads; the
+ * median of `repeats` passes (default 5) after a warm-up pass.
+ */
+export function measureReadBandwidth(opts: { megabytes?: number; repeats?: number } = {}): number {
+  const fn = "measureReadBandwidth";
+  const mb = opts.megabytes ?? 256;
+  const repeats = opts.repeats ?? 5;
+  if (typeof mb !== "number" || !Number.isInteger(mb) || mb < 1 || mb > 1 << 16) throw new RangeError(`${fn}: megabytes must be an integer in [1, 65536], received ${String(mb)}`);
+  if (typeof repeats !== "number" || !Number.isInteger(repeats) || repeats < 1) throw new RangeError(`${fn}: repeats must be an integer >= 1, received ${String(repeats)}`);
+  const bytes = mb * 1024 * 1024;
+  const buf = Tensor.empty([bytes], "u8");
+  try {
+    const view = buf.data();
+    // randomFillSync fills at most 2^31 - 1 bytes a call.
+    for (let at = 0; at < bytes; at += 1 << 30) randomFillSync(view.subarray(at, Math.min(bytes, at + (1 << 30))));
+    addon().streamRead(view);
+    const seconds: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      addon().streamRead(view);
+      seconds.push((performance.now() - t0) / 1000);
+    }
+    seconds.sort((a, b) => a - b);
+    return bytes / seconds[Math.floor(seconds.length / 2)] / 1e9;
+  } finally {
+    buf.dispose();
+  }
 }
