@@ -15,6 +15,7 @@ export * from "./data";
 export * from "./train";
 export * from "./io";
 export * from "./viz";
+export * from "./infer";
 export { InterruptedError, interruptRunning, onInterrupt } from "./runtime/interrupt";
 // The differentiable concat (ops) supersedes the tensor module's for f32 inputs.
 export { concat } from "./ops";

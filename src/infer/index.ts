@@ -1,0 +1,3 @@
+export { packModel, PackedModel, PackedLayer } from "./pack";
+export { InferenceEngine, TokenizerLike, GenerateOptions, GenerationStats, GenerationResult, StreamedToken } from "./engine";
+export { SamplingOptions, sampleToken, resolveSampling } from "./sampling";

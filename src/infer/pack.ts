@@ -1,0 +1,126 @@
+// From a trained BitNetLM to an inference model: every BitLinear projection quantized once
+// (absmean ternary, per tensor, exactly as the training forward does it) and packed 2 bits a
+// weight in the kernels' layout with its scale; norms, embeddings and the head copied in f32.
+import { BitNetLM, ResolvedBitNetConfig } from "../nn/bitnet";
+import { BitLinear } from "../nn/layers";
+import { PackedTernary, packTernary, quantizeWeightsTernary } from "../quant";
+import { Tensor } from "../tensor/tensor";
+import { describe } from "../tensor/dtype";
+
+/** One decoder block, packed. */
+export interface PackedLayer {
+  inputNorm: Tensor<"f32">;
+  postAttentionNorm: Tensor<"f32">;
+  /** RMSNorm weight before o_proj (null without SubLN). */
+  attnSubNorm: Tensor<"f32"> | null;
+  /** RMSNorm weight before down_proj (null without SubLN). */
+  ffnSubNorm: Tensor<"f32"> | null;
+  q: PackedTernary;
+  k: PackedTernary;
+  v: PackedTernary;
+  o: PackedTernary;
+  /** Null for an ungated MLP. */
+  gate: PackedTernary | null;
+  up: PackedTernary;
+  down: PackedTernary;
+}
+
+/** A BitNet b1.58 model ready for inference (see {@link packModel}). */
+export class PackedModel {
+  #disposed = false;
+
+  constructor(
+    readonly config: ResolvedBitNetConfig,
+    /** Token embeddings [vocab_size, hidden_size], f32. */
+    readonly embedding: Tensor<"f32">,
+    readonly layers: readonly PackedLayer[],
+    /** Final RMSNorm weight [hidden_size]. */
+    readonly norm: Tensor<"f32">,
+    /** LM head [vocab_size, hidden_size], f32 (the embedding itself when tied). */
+    readonly head: Tensor<"f32">,
+  ) {}
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Bytes of packed weights, norms, embeddings and head. */
+  get bytes(): number {
+    let b = this.embedding.nbytes + this.norm.nbytes + (this.head === this.embedding ? 0 : this.head.nbytes);
+    for (const l of this.layers) {
+      for (const n of [l.inputNorm, l.postAttentionNorm, l.attnSubNorm, l.ffnSubNorm]) b += n?.nbytes ?? 0;
+      for (const p of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) b += p ? p.data.nbytes + p.scale.nbytes : 0;
+    }
+    return b;
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    const tensors: Tensor[] = [this.embedding, this.norm];
+    if (this.head !== this.embedding) tensors.push(this.head);
+    for (const l of this.layers) {
+      for (const n of [l.inputNorm, l.postAttentionNorm, l.attnSubNorm, l.ffnSubNorm]) if (n) tensors.push(n);
+      for (const p of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) p?.dispose();
+    }
+    for (const t of tensors) t.dispose();
+  }
+}
+
+function packProjection(fn: string, name: string, m: unknown): PackedTernary {
+  if (!(m instanceof BitLinear)) {
+    throw new TypeError(`${fn}: ${name} is not a BitLinear (the model was built with linear: 'fp32'); only BitNet b1.58 models pack to ternary`);
+  }
+  if (m.lambda !== 1) throw new RangeError(`${fn}: ${name} has quantization lambda ${m.lambda}; pack a model trained to lambda = 1`);
+  const tw = quantizeWeightsTernary(m.weight);
+  try {
+    return packTernary(tw);
+  } finally {
+    tw.codes.dispose();
+    tw.scales.dispose();
+  }
+}
+
+const copy = (t: Tensor<"f32">): Tensor<"f32"> => t.detach().clone() as Tensor<"f32">;
+
+/**
+ * Packs a trained BitNetLM for inference: ternary projections in the kernels' 2-bit layout with
+ * their absmean scales (the same quantization as the training forward), norms, embeddings and
+ * head in f32. The packed model owns copies: the BitNetLM may keep training or be disposed.
+ */
+export function packModel(lm: BitNetLM): PackedModel {
+  const fn = "packModel";
+  if (!(lm instanceof BitNetLM)) throw new TypeError(`${fn}: lm must be a BitNetLM, received ${describe(lm)}`);
+  const layers: PackedLayer[] = [];
+  const made: PackedTernary[] = [];
+  const track = (p: PackedTernary): PackedTernary => (made.push(p), p);
+  try {
+    [...lm.model.layers].forEach((block, i) => {
+      const at = `model.layers.${i}`;
+      const a = block.self_attn;
+      const m = block.mlp;
+      // Projections first: a model that cannot pack fails before any copy is made.
+      const q = track(packProjection(fn, `${at}.self_attn.q_proj`, a.q_proj));
+      const k = track(packProjection(fn, `${at}.self_attn.k_proj`, a.k_proj));
+      const v = track(packProjection(fn, `${at}.self_attn.v_proj`, a.v_proj));
+      const o = track(packProjection(fn, `${at}.self_attn.o_proj`, a.o_proj));
+      const gate = m.gate_proj ? track(packProjection(fn, `${at}.mlp.gate_proj`, m.gate_proj)) : null;
+      const up = track(packProjection(fn, `${at}.mlp.up_proj`, m.up_proj));
+      const down = track(packProjection(fn, `${at}.mlp.down_proj`, m.down_proj));
+      layers.push({
+        inputNorm: copy(block.input_layernorm.weight),
+        postAttentionNorm: copy(block.post_attention_layernorm.weight),
+        attnSubNorm: a.attn_sub_norm ? copy(a.attn_sub_norm.weight) : null,
+        ffnSubNorm: m.ffn_sub_norm ? copy(m.ffn_sub_norm.weight) : null,
+        q, k, v, o, gate, up, down,
+      });
+    });
+  } catch (e) {
+    for (const p of made) p.dispose();
+    for (const l of layers) for (const n of [l.inputNorm, l.postAttentionNorm, l.attnSubNorm, l.ffnSubNorm]) n?.dispose();
+    throw e;
+  }
+  const embedding = copy(lm.model.embed_tokens.weight);
+  const head = lm.lm_head ? copy(lm.lm_head.weight) : embedding;
+  return new PackedModel(lm.config, embedding, layers, copy(lm.model.norm.weight), head);
+}
