@@ -1,0 +1,159 @@
+// Our packed-model file: safetensors holding the packed ternary projections (u8, the kernels'
+// tl256 layout) with their f32 scales under Hugging Face's tensor names, the f32 norms, embeddings
+// and head, and the model config as JSON in the metadata. Loading checks every tensor's presence,
+// dtype and shape against the config before anything is built.
+import { resolveBitNetConfig, ResolvedBitNetConfig } from "../nn/bitnet";
+import { PackedTernary, packedTernaryBytes } from "../quant";
+import { readSafetensors, readSafetensorsHeader, writeSafetensors } from "../io/safetensors";
+import { Tensor } from "../tensor/tensor";
+import { describe } from "../tensor/dtype";
+import { PackedLayer, PackedModel } from "./pack";
+
+const FORMAT = "bitnet-lab.packed";
+const VERSION = "1";
+
+/** Thrown for a file that is not a packed model of the expected layout. */
+export class PackedModelFormatError extends Error {
+  override name = "PackedModelFormatError";
+}
+
+const PROJECTIONS = [
+  ["q", "self_attn.q_proj"],
+  ["k", "self_attn.k_proj"],
+  ["v", "self_attn.v_proj"],
+  ["o", "self_attn.o_proj"],
+  ["gate", "mlp.gate_proj"],
+  ["up", "mlp.up_proj"],
+  ["down", "mlp.down_proj"],
+] as const;
+
+const NORMS = [
+  ["inputNorm", "input_layernorm"],
+  ["postAttentionNorm", "post_attention_layernorm"],
+  ["attnSubNorm", "self_attn.attn_sub_norm"],
+  ["ffnSubNorm", "mlp.ffn_sub_norm"],
+] as const;
+
+/** [n, k] of each projection of a layer under `config`. */
+function projectionShape(c: ResolvedBitNetConfig, which: (typeof PROJECTIONS)[number][0]): [number, number] {
+  const d = c.hidden_size;
+  const hd = d / c.num_attention_heads;
+  switch (which) {
+    case "q":
+      return [c.num_attention_heads * hd, d];
+    case "k":
+    case "v":
+      return [c.num_key_value_heads * hd, d];
+    case "o":
+      return [d, c.num_attention_heads * hd];
+    case "gate":
+    case "up":
+      return [c.intermediate_size, d];
+    case "down":
+      return [d, c.intermediate_size];
+  }
+}
+
+/** Writes a packed model (atomically: the file holds the old or the complete new model). */
+export function savePackedModel(filePath: string, model: PackedModel): void {
+  const fn = "savePackedModel";
+  if (!(model instanceof PackedModel)) throw new TypeError(`${fn}: model must be a PackedModel, received ${describe(model)}`);
+  if (model.disposed) throw new Error(`${fn}: the packed model was disposed`);
+  const tensors = new Map<string, Tensor>();
+  tensors.set("model.embed_tokens.weight", model.embedding);
+  model.layers.forEach((l, i) => {
+    for (const [key, name] of NORMS) {
+      const t = l[key];
+      if (t) tensors.set(`model.layers.${i}.${name}.weight`, t);
+    }
+    for (const [key, name] of PROJECTIONS) {
+      const p = l[key];
+      if (!p) continue;
+      tensors.set(`model.layers.${i}.${name}.weight`, p.data);
+      tensors.set(`model.layers.${i}.${name}.weight_scale`, p.scale);
+    }
+  });
+  tensors.set("model.norm.weight", model.norm);
+  if (model.head !== model.embedding) tensors.set("lm_head.weight", model.head);
+  writeSafetensors(filePath, tensors, { format: FORMAT, version: VERSION, layout: "tl256", config: JSON.stringify(model.config) });
+}
+
+/** Reads a packed model written by {@link savePackedModel}, checking it against its config. */
+export function loadPackedModel(filePath: string): PackedModel {
+  const fn = "loadPackedModel";
+  if (typeof filePath !== "string" || filePath === "") throw new TypeError(`${fn}: path must be a non-empty string, received ${describe(filePath)}`);
+  const where = `'${filePath}'`;
+  const header = readSafetensorsHeader(filePath);
+  const meta = header.metadata;
+  if (meta.format !== FORMAT) throw new PackedModelFormatError(`${fn}: ${where} is not a bitnet-lab packed model (metadata format ${describe(meta.format)}, expected '${FORMAT}')`);
+  if (meta.version !== VERSION || meta.layout !== "tl256") {
+    throw new PackedModelFormatError(`${fn}: ${where} has version ${describe(meta.version)} and layout ${describe(meta.layout)}; this build reads version ${VERSION}, layout 'tl256'`);
+  }
+  let config: ResolvedBitNetConfig;
+  try {
+    config = resolveBitNetConfig(JSON.parse(meta.config ?? "null"), `${fn}: ${where} config`);
+  } catch (e) {
+    throw new PackedModelFormatError(`${fn}: ${where} has no valid config: ${(e as Error).message}`);
+  }
+  if (config.linear !== "bitnet") throw new PackedModelFormatError(`${fn}: ${where} config has linear '${config.linear}', expected 'bitnet'`);
+  // Every expected tensor with its dtype and shape, checked against the header before reading.
+  const expected = new Map<string, { dtype: string; shape: number[] }>();
+  const d = config.hidden_size;
+  expected.set("model.embed_tokens.weight", { dtype: "f32", shape: [config.vocab_size, d] });
+  for (let i = 0; i < config.num_hidden_layers; i++) {
+    expected.set(`model.layers.${i}.input_layernorm.weight`, { dtype: "f32", shape: [d] });
+    expected.set(`model.layers.${i}.post_attention_layernorm.weight`, { dtype: "f32", shape: [d] });
+    if (config.sub_norm) {
+      expected.set(`model.layers.${i}.self_attn.attn_sub_norm.weight`, { dtype: "f32", shape: [d] });
+      expected.set(`model.layers.${i}.mlp.ffn_sub_norm.weight`, { dtype: "f32", shape: [config.intermediate_size] });
+    }
+    for (const [key, name] of PROJECTIONS) {
+      if (key === "gate" && !config.gated) continue;
+      const [n, k] = projectionShape(config, key);
+      expected.set(`model.layers.${i}.${name}.weight`, { dtype: "u8", shape: [packedTernaryBytes("tl256", n, k)] });
+      expected.set(`model.layers.${i}.${name}.weight_scale`, { dtype: "f32", shape: [1] });
+    }
+  }
+  expected.set("model.norm.weight", { dtype: "f32", shape: [d] });
+  if (!config.tie_word_embeddings) expected.set("lm_head.weight", { dtype: "f32", shape: [config.vocab_size, d] });
+  for (const [name, want] of expected) {
+    const got = header.tensors.get(name);
+    if (!got) throw new PackedModelFormatError(`${fn}: ${where} has no tensor '${name}'`);
+    if (got.dtype !== want.dtype || got.shape.length !== want.shape.length || got.shape.some((s, j) => s !== want.shape[j])) {
+      throw new PackedModelFormatError(`${fn}: ${where} tensor '${name}' is ${got.fileDType} [${got.shape.join(", ")}], expected ${want.dtype} [${want.shape.join(", ")}]`);
+    }
+  }
+  for (const name of header.tensors.keys()) if (!expected.has(name)) throw new PackedModelFormatError(`${fn}: ${where} has an unexpected tensor '${name}' for its config`);
+  const { tensors } = readSafetensors(filePath);
+  const take = <T extends Tensor>(name: string): T => tensors.get(name) as T;
+  try {
+    const layers: PackedLayer[] = [];
+    for (let i = 0; i < config.num_hidden_layers; i++) {
+      const proj = (key: (typeof PROJECTIONS)[number][0], name: string): PackedTernary => {
+        const scale = take<Tensor<"f32">>(`model.layers.${i}.${name}.weight_scale`);
+        const s = scale.data()[0];
+        if (!(Number.isFinite(s) && s > 0)) throw new PackedModelFormatError(`${fn}: ${where} tensor 'model.layers.${i}.${name}.weight_scale' must be a finite positive scale, received ${s}`);
+        return new PackedTernary("tl256", projectionShape(config, key), take(`model.layers.${i}.${name}.weight`), scale);
+      };
+      layers.push({
+        inputNorm: take(`model.layers.${i}.input_layernorm.weight`),
+        postAttentionNorm: take(`model.layers.${i}.post_attention_layernorm.weight`),
+        attnSubNorm: config.sub_norm ? take<Tensor<"f32">>(`model.layers.${i}.self_attn.attn_sub_norm.weight`) : null,
+        ffnSubNorm: config.sub_norm ? take<Tensor<"f32">>(`model.layers.${i}.mlp.ffn_sub_norm.weight`) : null,
+        q: proj("q", "self_attn.q_proj"),
+        k: proj("k", "self_attn.k_proj"),
+        v: proj("v", "self_attn.v_proj"),
+        o: proj("o", "self_attn.o_proj"),
+        gate: config.gated ? proj("gate", "mlp.gate_proj") : null,
+        up: proj("up", "mlp.up_proj"),
+        down: proj("down", "mlp.down_proj"),
+      });
+    }
+    const embedding = take<Tensor<"f32">>("model.embed_tokens.weight");
+    const head = config.tie_word_embeddings ? embedding : take<Tensor<"f32">>("lm_head.weight");
+    return new PackedModel(config, embedding, layers, take("model.norm.weight"), head);
+  } catch (e) {
+    for (const t of tensors.values()) t.dispose();
+    throw e;
+  }
+}
