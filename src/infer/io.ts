@@ -3,7 +3,7 @@
 // and head, and the model config as JSON in the metadata. Loading checks every tensor's presence,
 // dtype and shape against the config before anything is built.
 import { resolveBitNetConfig, ResolvedBitNetConfig } from "../nn/bitnet";
-import { PackedTernary, packedTernaryBytes } from "../quant";
+import { PackedTernary, packedTernaryBytes, unpackTernary } from "../quant";
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from "../io/safetensors";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
@@ -133,7 +133,14 @@ export function loadPackedModel(filePath: string): PackedModel {
         const scale = take<Tensor<"f32">>(`model.layers.${i}.${name}.weight_scale`);
         const s = scale.data()[0];
         if (!(Number.isFinite(s) && s > 0)) throw new PackedModelFormatError(`${fn}: ${where} tensor 'model.layers.${i}.${name}.weight_scale' must be a finite positive scale, received ${s}`);
-        return new PackedTernary("tl256", projectionShape(config, key), take(`model.layers.${i}.${name}.weight`), scale);
+        const packed = new PackedTernary("tl256", projectionShape(config, key), take(`model.layers.${i}.${name}.weight`), scale);
+        // Every 2-bit code must be 0, 1 or 2: a corrupted byte would give wrong numbers silently.
+        try {
+          unpackTernary(packed).dispose();
+        } catch (e) {
+          throw new PackedModelFormatError(`${fn}: ${where} tensor 'model.layers.${i}.${name}.weight' holds an invalid ternary code (${(e as Error).message})`);
+        }
+        return packed;
       };
       layers.push({
         inputNorm: take(`model.layers.${i}.input_layernorm.weight`),

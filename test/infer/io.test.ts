@@ -66,6 +66,12 @@ test("bad files: another format, missing/reshaped/extra tensors, a bad scale, a 
   assert.throws(() => loadPackedModel(extra), /has an unexpected tensor 'model\.layers\.9\.mlp\.up_proj\.weight' for its config/);
   const badScale = variant("scale", (t) => t.set("model.layers.0.self_attn.q_proj.weight_scale", zeros([1])));
   assert.throws(() => loadPackedModel(badScale), /tensor 'model\.layers\.0\.self_attn\.q_proj\.weight_scale' must be a finite positive scale, received 0/);
+  const corrupt = variant("corrupt", (t) => {
+    const bytes = t.get("model.layers.1.self_attn.k_proj.weight")!.clone();
+    bytes.data()[0] = 0xff; // four codes of 3
+    t.set("model.layers.1.self_attn.k_proj.weight", bytes);
+  });
+  assert.throws(() => loadPackedModel(corrupt), /tensor 'model\.layers\.1\.self_attn\.k_proj\.weight' holds an invalid ternary code/);
   const badConfig = variant("config", (_, m) => (m.config = JSON.stringify({ hidden_size: -1 })));
   assert.throws(() => loadPackedModel(badConfig), /'.*config\.safetensors' has no valid config/);
   const truncated = path.join(dir, "truncated.safetensors");
