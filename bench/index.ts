@@ -5,6 +5,7 @@ import * as train from "./train";
 import * as mnist from "./mnist";
 import * as gemm from "./gemm";
 import * as kernel from "./kernel";
+import * as infer from "./infer";
 
 const benches: Record<string, { run: () => void | Promise<void> }> = {
   kernels,
@@ -14,6 +15,7 @@ const benches: Record<string, { run: () => void | Promise<void> }> = {
   "train-quality": { run: train.runQuality },
   mnist,
   kernel,
+  infer,
 };
 
 async function main(): Promise<void> {
