@@ -91,5 +91,4 @@ export async function run(): Promise<void> {
   console.log("targets (bitnet.cpp on this machine: pp128 33.6 / 60.6, tg64 16.0 / 22.4 at 1 / 2 threads): pp128 >= 120 and tg64 >= 29 at 2 threads, decode >= 90% of read bandwidth, RSS <= 1.1x weights + KV");
   console.log(`results: ${writeResults("infer", { rows, rssGB, modelBytes: model.bytes })}`);
   model.dispose();
-  void Tensor;
 }

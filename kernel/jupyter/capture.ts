@@ -54,8 +54,4 @@ export class OutputCapture {
     this.#scheduled = false;
     for (const p of this.#pending.splice(0)) this.#send(p.name, p.text);
   }
-
-  async flush(): Promise<void> {
-    this.flushSync();
-  }
 }

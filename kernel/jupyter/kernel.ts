@@ -68,6 +68,8 @@ export class JupyterKernel {
   #draining = false;
   #closed = false;
   #viz: Viz | null = null;
+  /** This package's version, read once (clients poll kernel_info while the checker loads). */
+  readonly #version: string = packageVersion();
   /** The request whose cell runs now, or ran last: stray output is attributed to it. */
   #current: Message | null = null;
 
@@ -232,12 +234,7 @@ export class JupyterKernel {
   }
 
   #kernelInfo(): Record<string, unknown> {
-    let version = "0.0.0";
-    try {
-      version = (JSON.parse(fs.readFileSync(require.resolve("../../../package.json"), "utf8")) as { version: string }).version;
-    } catch {
-      // Keeps the default.
-    }
+    const version = this.#version;
     return {
       status: "ok",
       protocol_version: PROTOCOL_VERSION,
@@ -285,7 +282,7 @@ export class JupyterKernel {
     } catch (e) {
       outcome = { status: "error", ename: "KernelError", evalue: (e as Error).message, traceback: [] };
     }
-    await this.#capture.flush();
+    this.#capture.flushSync();
     let outputText: string | null = null;
     if (outcome.status === "ok" && outcome.hasValue && !silent) {
       const bundle = await this.#bundle(outcome.value);
@@ -386,6 +383,14 @@ export class JupyterKernel {
     this.#capture.uninstall();
     await this.#executor.close().catch(() => 0);
     for (const s of [this.#shell, this.#control, this.#stdin, this.#iopub, this.#hb]) s.close();
+  }
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(require.resolve("../../../package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "0.0.0";
   }
 }
 

@@ -220,26 +220,20 @@ export function trainingCurves(metrics: Table | readonly TrainingPoint[], opts?:
   };
   const small: Record<string, unknown>[] = [];
   const smallWidth = lrRows.length > 0 && normRows.length > 0 ? (width - 60) / 2 : width;
-  if (lrRows.length > 0) {
+  // One small line panel per secondary series that has data.
+  const panel = (name: string, values: object[], color: string, y: Record<string, unknown>, format: string) => {
+    if (values.length === 0) return;
     small.push({
-      name: "lr",
+      name,
       width: smallWidth,
       height: Math.round(height / 2.5),
-      data: { values: lrRows },
-      mark: { type: "line", color: PALETTE[2] },
-      encoding: { x, y: { field: "lr", type: "quantitative", title: "learning rate", axis: { format: ".1~e" } }, tooltip: [{ field: "step" }, { field: "lr", format: ".3e" }] },
+      data: { values },
+      mark: { type: "line", color },
+      encoding: { x, y: { type: "quantitative", ...y }, tooltip: [{ field: "step" }, { field: y.field, format }] },
     });
-  }
-  if (normRows.length > 0) {
-    small.push({
-      name: "grad_norm",
-      width: smallWidth,
-      height: Math.round(height / 2.5),
-      data: { values: normRows },
-      mark: { type: "line", color: PALETTE[3] },
-      encoding: { x, y: { field: "gradNorm", type: "quantitative", title: "grad norm" }, tooltip: [{ field: "step" }, { field: "gradNorm", format: ".4f" }] },
-    });
-  }
+  };
+  panel("lr", lrRows, PALETTE[2], { field: "lr", title: "learning rate", axis: { format: ".1~e" } }, ".3e");
+  panel("grad_norm", normRows, PALETTE[3], { field: "gradNorm", title: "grad norm" }, ".4f");
   const body = small.length === 0 ? lossPanel : { vconcat: [lossPanel, small.length === 1 ? small[0] : { hconcat: small }] };
   return new Chart(spec(title, body), { points: src.length });
 }
