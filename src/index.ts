@@ -7,6 +7,7 @@ export * from "./tensor";
 export { backendInfo, setNumThreads, getNumThreads, setIsa, getIsa, resolveDevice, Device, Isa, BackendInfo } from "./backend/runtime";
 export * from "./arrow";
 export * from "./quant";
+export { DenseWeights, DenseFormat, DENSE_FORMATS, denseMatmul, denseWeightBytes } from "./quant/dense";
 export * from "./profile";
 export * from "./autograd";
 export * from "./ops";

@@ -77,6 +77,17 @@ export interface NativeAddon {
     wScale: Float32Array,
     out: Float32Array,
   ): void;
+  denseMatmul(
+    x: Float32Array | Int8Array,
+    rows: number,
+    cols: number,
+    w: Float32Array | Uint16Array | Int8Array,
+    format: "f32" | "f16" | "bf16" | "int8",
+    outFeatures: number,
+    xScale: Float32Array | null,
+    wScale: Float32Array | null,
+    out: Float32Array,
+  ): void;
   streamRead(data: Uint8Array): number;
   elementwise(op: "add" | "sub" | "mul" | "div" | "relu2" | "relu2Backward", a: Float32Array, b: Float32Array | null, out: Float32Array): void;
   dequantizeTernary(codes: Int8Array, scale: number, out: Float32Array): void;
@@ -93,6 +104,17 @@ export interface NativeAddon {
   rmsNormBackward(
     g: Float32Array, x: Float32Array, w: Float32Array | null, rstd: Float32Array, rows: number, d: number,
     dx: Float32Array | null, dw: Float32Array | null,
+  ): void;
+  attentionDecode(
+    q: Float32Array,
+    k: Float32Array | Uint16Array,
+    v: Float32Array | Uint16Array,
+    kvLen: number,
+    qHeads: number,
+    kvHeads: number,
+    headDim: number,
+    scale: number,
+    out: Float32Array,
   ): void;
   attentionForward(
     q: Float32Array, k: Float32Array, v: Float32Array,

@@ -26,9 +26,11 @@ export type KernelSink = (record: KernelRecord) => void;
 /** Kernel family of each recorded kernel, to report the variant it ran. */
 const FAMILY: Record<string, string> = {
   ternaryMatmul: "ternary",
+  denseMatmul: "dense",
   sgemm: "gemm",
   sgemmBf16: "gemm",
   attentionForward: "attention",
+  attentionDecode: "attention",
   rmsNormForward: "norm",
   rope: "elementwise",
   rmsNormBackward: "norm",

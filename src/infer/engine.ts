@@ -1,21 +1,16 @@
-// The inference engine: a packed BitNet b1.58 model run token by token with a preallocated KV
-// cache. Prefill runs the prompt as one chunk on the int8 x ternary GEMM kernels; decode runs
-// one token at a time (GEMV). The math is the training graph's eval forward: the same kernels in
-// the same order, so a prefill's logits equal BitNetLM.forward's bit for bit.
-import { addon } from "../backend/addon";
-import { runKernel } from "../backend/hook";
-import { noGrad } from "../autograd/tape";
+// The inference engine: a packed BitNet b1.58 model with KV caches, and a scheduler that batches
+// concurrent generations (continuous batching). Every generate()/stream() call is a request: it
+// waits for a batch slot and for KV-cache memory, then its prompt is prefilled in the next step
+// (one chunk on the int8 x ternary GEMM) and it decodes one token a step together with every
+// other running request (the weights are read once per step for the whole batch). Requests join
+// and leave between steps. A request gets the same tokens alone or batched (see runner.ts).
 import { InterruptedError, onInterrupt } from "../runtime/interrupt";
-import { PackedTernary, quantizeActivationsInt8, ternaryMatmul } from "../quant";
-import { add, mul, relu2, silu } from "../ops/elementwise";
-import { linear } from "../ops/matmul";
-import { rmsNorm } from "../ops/nn";
-import { RopeTables, rope, ropeTables } from "../ops/attention";
+import { getMemoryLimit } from "../tensor/storage";
 import { Generator } from "../tensor/random";
 import { Tensor } from "../tensor/tensor";
-import { tidy, keep } from "../tensor/scope";
 import { describe } from "../tensor/dtype";
-import { PackedLayer, PackedModel } from "./pack";
+import { PackedModel } from "./pack";
+import { KVCache, KVCacheFormat, ModelRunner, Segment } from "./runner";
 import { ResolvedSampling, SamplingOptions, resolveSampling, sampleToken } from "./sampling";
 
 /** Text to token ids and back (CharTokenizer, ByteTokenizer, or your own). */
@@ -62,24 +57,94 @@ export interface StreamedToken {
   text: string;
 }
 
-/** Runs a packed model with a KV cache of `maxLength` positions (default config.max_position_embeddings). */
+/** Options of {@link InferenceEngine}. */
+export interface InferenceEngineOptions {
+  /** Most positions of one sequence (default config.max_position_embeddings). */
+  maxLength?: number;
+  tokenizer?: TokenizerLike;
+  /** KV cache element type (default 'f32'; 'f16' halves its memory and decode reads). */
+  kvCache?: KVCacheFormat;
+  /** Most requests decoded together in one step (default 8). */
+  maxBatch?: number;
+  /**
+   * Bytes of KV cache all running requests may hold together (default: maxBatch caches of
+   * maxLength positions, at most a quarter of the tensor memory limit). A request reserves
+   * min(maxLength, prompt + maxTokens) positions when it starts; one that can never fit is rejected.
+   */
+  maxCacheBytes?: number;
+  /** Most requests waiting for a slot; more are rejected with an error (default 1024). */
+  maxWaiting?: number;
+}
+
+/** Counters of the scheduler (see {@link InferenceEngine.schedulerStats}). */
+export interface SchedulerStats {
+  running: number;
+  waiting: number;
+  /** KV cache bytes reserved by running requests. */
+  cacheBytesInUse: number;
+  completed: number;
+  cancelled: number;
+  rejected: number;
+  failed: number;
+  /** Model steps run, and the rows (sequences) they carried. */
+  steps: number;
+  stepRows: number;
+}
+
+interface Request {
+  fn: string;
+  ids: Int32Array;
+  sampling: ResolvedSampling;
+  maxTokens: number;
+  stops: readonly string[];
+  stopTokens: Set<number>;
+  signal?: AbortSignal;
+  generator: Generator;
+  context: number[];
+  tokens: number[];
+  text: string;
+  capacity: number;
+  bytes: number;
+  cache: KVCache | null;
+  /** The token the next step feeds (after the prefill). */
+  next: number;
+  state: "waiting" | "running" | "done";
+  events: StreamedToken[];
+  result: GenerationResult | null;
+  error: unknown;
+  wake: (() => void) | null;
+  abandoned: boolean;
+  interrupted: boolean;
+  removeInterrupt: () => void;
+  t0: number;
+  firstAt: number;
+  lastAt: number;
+  prefillSeconds: number;
+}
+
+/** Runs a packed model: a KV cache for forward(), and batched generation for generate()/stream(). */
 export class InferenceEngine {
   readonly model: PackedModel;
   readonly maxLength: number;
   readonly tokenizer: TokenizerLike | null;
-  readonly #tables: RopeTables;
-  readonly #k: Tensor<"f32">[];
-  readonly #v: Tensor<"f32">[];
-  readonly #headDim: number;
-  /** Positions filled in the cache. */
-  #length = 0;
-  #busy = false;
+  readonly kvCache: KVCacheFormat;
+  readonly maxBatch: number;
+  readonly maxCacheBytes: number;
+  readonly maxWaiting: number;
+  readonly #runner: ModelRunner;
+  #cache: KVCache | null = null;
+  #waiting: Request[] = [];
+  #running: Request[] = [];
+  #loop: Promise<void> | null = null;
+  #reserved = 0;
+  #counters = { completed: 0, cancelled: 0, rejected: 0, failed: 0, steps: 0, stepRows: 0 };
   #disposed = false;
 
-  constructor(model: PackedModel, opts: { maxLength?: number; tokenizer?: TokenizerLike } = {}) {
+  constructor(model: PackedModel, opts: InferenceEngineOptions = {}) {
     const fn = "InferenceEngine";
     if (!(model instanceof PackedModel)) throw new TypeError(`${fn}: model must be a PackedModel (packModel(lm)), received ${describe(model)}`);
     if (model.disposed) throw new Error(`${fn}: the packed model was disposed`);
+    if (opts === null || typeof opts !== "object") throw new TypeError(`${fn}: opts must be an object, received ${describe(opts)}`);
     const c = model.config;
     const maxLength = opts.maxLength ?? c.max_position_embeddings;
     if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > c.max_position_embeddings) {
@@ -88,29 +153,47 @@ export class InferenceEngine {
     if (opts.tokenizer !== undefined && (typeof opts.tokenizer?.encode !== "function" || typeof opts.tokenizer?.decode !== "function")) {
       throw new TypeError(`${fn}: tokenizer must have encode(text) and decode(ids), received ${describe(opts.tokenizer)}`);
     }
+    const kvCache = opts.kvCache ?? "f32";
+    if (kvCache !== "f32" && kvCache !== "f16") throw new RangeError(`${fn}: kvCache must be 'f32' or 'f16', received ${describe(kvCache)}`);
+    const maxBatch = opts.maxBatch ?? 8;
+    if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 4096) throw new RangeError(`${fn}: maxBatch must be an integer in [1, 4096], received ${describe(maxBatch)}`);
+    const maxWaiting = opts.maxWaiting ?? 1024;
+    if (!Number.isInteger(maxWaiting) || maxWaiting < 0) throw new RangeError(`${fn}: maxWaiting must be an integer >= 0, received ${describe(maxWaiting)}`);
     this.model = model;
     this.maxLength = maxLength;
     this.tokenizer = opts.tokenizer ?? null;
-    this.#headDim = c.hidden_size / c.num_attention_heads;
-    this.#tables = ropeTables(maxLength, this.#headDim, c.rope_theta);
-    const cacheShape = [maxLength, c.num_key_value_heads, this.#headDim];
-    this.#k = model.layers.map(() => Tensor.empty(cacheShape, "f32", true, fn));
-    this.#v = model.layers.map(() => Tensor.empty(cacheShape, "f32", true, fn));
+    this.kvCache = kvCache;
+    this.maxBatch = maxBatch;
+    this.maxWaiting = maxWaiting;
+    this.#runner = new ModelRunner(model, maxLength);
+    const full = this.#bytesFor(maxLength);
+    const maxCacheBytes = opts.maxCacheBytes ?? Math.max(full, Math.min(maxBatch * full, Math.floor(getMemoryLimit() / 4)));
+    if (!Number.isSafeInteger(maxCacheBytes) || maxCacheBytes < 1) throw new RangeError(`${fn}: maxCacheBytes must be a positive integer, received ${describe(maxCacheBytes)}`);
+    this.maxCacheBytes = maxCacheBytes;
   }
 
-  /** Positions in the KV cache. */
+  #bytesFor(positions: number): number {
+    return KVCache.bytesFor(this.kvCache, positions, this.model.layers.length, this.#runner.kvDim);
+  }
+
+  /** Positions in forward()'s KV cache. */
   get length(): number {
-    return this.#length;
+    return this.#cache?.length ?? 0;
   }
 
-  /** Bytes of the KV cache. */
+  /** Bytes of KV cache allocated: forward()'s and the running requests'. */
   get cacheBytes(): number {
-    return this.#k.reduce((s, t) => s + 2 * t.nbytes, 0);
+    return (this.#cache?.bytes ?? 0) + this.#reserved;
   }
 
-  /** Empties the KV cache (a new conversation). */
+  /** What the scheduler is doing and has done. */
+  schedulerStats(): SchedulerStats {
+    return { running: this.#running.length, waiting: this.#waiting.length, cacheBytesInUse: this.#reserved, ...this.#counters };
+  }
+
+  /** Empties forward()'s KV cache (a new conversation). */
   reset(): void {
-    this.#length = 0;
+    if (this.#cache) this.#cache.length = 0;
   }
 
   #check(fn: string): void {
@@ -118,189 +201,74 @@ export class InferenceEngine {
     if (this.model.disposed) throw new Error(`${fn}: the packed model was disposed`);
   }
 
+  #checkIds(fn: string, ids: ArrayLike<number>): Int32Array {
+    const V = this.model.config.vocab_size;
+    const out = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const t = ids[i];
+      if (typeof t !== "number" || !Number.isInteger(t) || t < 0 || t >= V) throw new RangeError(`${fn}: ids[${i}] must be a token id in [0, ${V}), received ${String(t)}`);
+      out[i] = t;
+    }
+    return out;
+  }
+
   /**
-   * Runs `ids` at the next positions of the cache and returns the logits: of every new position
-   * ([ids.length, vocab]) when `all`, else of the last one ([1, vocab]).
+   * Runs `ids` at the next positions of forward()'s cache (maxLength positions, allocated on
+   * first use) and returns the logits: of every new position ([ids.length, vocab]) when `all`,
+   * else of the last one ([1, vocab]).
    */
   forward(ids: ArrayLike<number>, opts: { all?: boolean } = {}): Tensor<"f32"> {
     const fn = "InferenceEngine.forward";
     this.#check(fn);
-    const c = this.model.config;
+    if (ids === null || typeof ids !== "object" || typeof ids.length !== "number") throw new TypeError(`${fn}: ids must be an array of token ids, received ${describe(ids)}`);
     const T = ids.length;
     if (T < 1) throw new RangeError(`${fn}: ids must hold at least one token`);
-    if (this.#length + T > this.maxLength) {
-      throw new RangeError(`${fn}: ${T} more tokens do not fit: the cache holds ${this.#length} of ${this.maxLength} positions (maxLength)`);
+    const idArray = this.#checkIds(fn, ids);
+    if (this.length + T > this.maxLength) {
+      throw new RangeError(`${fn}: ${T} more tokens do not fit: the cache holds ${this.length} of ${this.maxLength} positions (maxLength)`);
     }
-    const idArray = Int32Array.from(ids as ArrayLike<number>);
-    for (let i = 0; i < T; i++) {
-      if (!Number.isInteger(idArray[i]) || idArray[i] < 0 || idArray[i] >= c.vocab_size || idArray[i] !== (ids as ArrayLike<number>)[i]) {
-        throw new RangeError(`${fn}: ids[${i}] must be a token id in [0, ${c.vocab_size}), received ${String((ids as ArrayLike<number>)[i])}`);
-      }
-    }
-    const pos = this.#length;
-    const out = noGrad(() =>
-      tidy(() => {
-        const d = c.hidden_size;
-        let x = Tensor.empty([1, T, d], "f32", false, fn);
-        const xd = x.data();
-        const e = this.model.embedding.data();
-        for (let i = 0; i < T; i++) xd.set(e.subarray(idArray[i] * d, idArray[i] * d + d), i * d);
-        this.model.layers.forEach((layer, li) => {
-          x = add(x, this.#attention(layer, li, rmsNorm(x, layer.inputNorm, c.rms_norm_eps), pos, T));
-          x = add(x, this.#mlp(layer, rmsNorm(x, layer.postAttentionNorm, c.rms_norm_eps)));
-        });
-        const rows = opts.all ? x.reshape([T, d]) : x.reshape([T, d]).slice(0, T - 1, T);
-        return keep(linear(rmsNorm(rows, this.model.norm, c.rms_norm_eps), this.model.head));
-      }),
-    );
-    this.#length += T;
+    this.#cache ??= this.#runner.newCache(this.kvCache, this.maxLength);
+    const cache = this.#cache;
+    const out = this.#runner.step([{ cache, ids: idArray, logits: opts.all ? "all" : "last" }], { gemmHead: true });
+    cache.length += T;
     return out;
   }
 
-  /** x [1, T, d] -> ternary projection [1, T, n] (the BitLinear forward at lambda = 1). */
-  #project(x: Tensor<"f32">, w: PackedTernary): Tensor<"f32"> {
-    const [, T, k] = x.shape;
-    const q = quantizeActivationsInt8(x.reshape([T, k]));
-    try {
-      return ternaryMatmul(q, w).reshape([1, T, w.shape[0]]);
-    } finally {
-      q.dispose();
-    }
-  }
-
-  #attention(layer: PackedLayer, li: number, h: Tensor<"f32">, pos: number, T: number): Tensor<"f32"> {
-    const c = this.model.config;
-    const hd = this.#headDim;
-    const Hq = c.num_attention_heads;
-    const Hkv = c.num_key_value_heads;
-    const q = rope(this.#project(h, layer.q).reshape([1, T, Hq, hd]), this.#tables, { offset: pos });
-    const k = rope(this.#project(h, layer.k).reshape([1, T, Hkv, hd]), this.#tables, { offset: pos });
-    const v = this.#project(h, layer.v);
-    const span = Hkv * hd;
-    this.#k[li].data().set(k.data(), pos * span);
-    this.#v[li].data().set(v.data(), pos * span);
-    const kvLen = pos + T;
-    const out = Tensor.empty([1, T, Hq * hd], "f32", false, "InferenceEngine");
-    const lse = new Float32Array(Hq * T);
-    const scale = 1 / Math.sqrt(hd);
-    runKernel("attentionForward", 4 * Hq * hd * T * kvLen, 4 * (q.numel * 2 + 2 * kvLen * span), () => `B=1 T=${T} kv=${kvLen} Hq=${Hq} Hkv=${Hkv} hd=${hd}`, () =>
-      addon().attentionForward(q.data(), this.#k[li].data().subarray(0, kvLen * span), this.#v[li].data().subarray(0, kvLen * span), 1, T, kvLen, Hq, Hkv, hd, scale, out.data(), lse),
-    );
-    const y = layer.attnSubNorm ? rmsNorm(out, layer.attnSubNorm, c.rms_norm_eps) : out;
-    return this.#project(y, layer.o);
-  }
-
-  #mlp(layer: PackedLayer, h: Tensor<"f32">): Tensor<"f32"> {
-    const c = this.model.config;
-    const activate = c.hidden_act === "relu2" ? relu2 : silu;
-    const up = this.#project(h, layer.up);
-    let y = layer.gate ? mul(activate(this.#project(h, layer.gate)), up) : activate(up);
-    if (layer.ffnSubNorm) y = rmsNorm(y, layer.ffnSubNorm, c.rms_norm_eps);
-    return this.#project(y, layer.down);
-  }
-
-  #encode(fn: string, prompt: string | ArrayLike<number>): number[] {
+  #encode(fn: string, prompt: string | ArrayLike<number>): Int32Array {
     if (typeof prompt === "string") {
       if (this.tokenizer === null) throw new TypeError(`${fn}: a text prompt needs a tokenizer (new InferenceEngine(model, { tokenizer }))`);
-      return Array.from(this.tokenizer.encode(prompt));
+      return this.#checkIds(fn, Array.from(this.tokenizer.encode(prompt)));
     }
     if (prompt === null || typeof prompt !== "object" || typeof (prompt as ArrayLike<number>).length !== "number") {
       throw new TypeError(`${fn}: prompt must be a string or an array of token ids, received ${describe(prompt)}`);
     }
-    return Array.from(prompt);
+    return this.#checkIds(fn, prompt);
   }
 
   /**
    * Generates tokens after `prompt` (a string, with the engine's tokenizer, or token ids),
-   * yielding each as it is produced. Starts from an empty cache. Stops at maxTokens, a stop string
-   * or token, the end of the cache, an abort signal, an interrupt, or when the loop is left.
+   * yielding each as it is produced. Concurrent calls are batched. Ends at maxTokens, a stop
+   * string or token, the end of the request's cache (maxLength), an abort signal, an interrupt,
+   * or when the loop is left. Throws when the request can never fit the KV memory limit or too
+   * many requests are waiting.
    */
   async *stream(prompt: string | ArrayLike<number>, opts: GenerateOptions = {}): AsyncGenerator<StreamedToken, GenerationResult, void> {
-    const fn = "InferenceEngine.stream";
-    this.#check(fn);
-    if (opts === null || typeof opts !== "object") throw new TypeError(`${fn}: opts must be an object, received ${describe(opts)}`);
-    const sampling: ResolvedSampling = resolveSampling(fn, opts);
-    const maxTokens = opts.maxTokens ?? 64;
-    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`${fn}: maxTokens must be an integer >= 0, received ${describe(maxTokens)}`);
-    const stops = opts.stop ?? [];
-    if (!Array.isArray(stops) || stops.some((s) => typeof s !== "string" || s === "")) throw new TypeError(`${fn}: stop must be an array of non-empty strings, received ${describe(stops)}`);
-    const stopTokens = new Set(opts.stopTokens ?? []);
-    const ids = this.#encode(fn, prompt);
-    if (ids.length === 0) throw new RangeError(`${fn}: the prompt is empty`);
-    if (ids.length > this.maxLength) throw new RangeError(`${fn}: the prompt has ${ids.length} tokens, more than maxLength ${this.maxLength}`);
-    if (this.#busy) throw new Error(`${fn}: this engine is already generating (one sequence at a time per engine)`);
-    this.#busy = true;
-    let interrupted = false;
-    const removeInterrupt = onInterrupt(() => (interrupted = true));
-    const generator = new Generator(sampling.seed);
-    const context = ids.slice();
-    const tokens: number[] = [];
-    const t0 = performance.now();
-    let firstAt = t0;
-    let prefillSeconds = 0;
-    let finishReason: GenerationResult["finishReason"] = "max_tokens";
-    let text = "";
+    const r = this.#submit("InferenceEngine.stream", prompt, opts);
     try {
-      this.reset();
-      let logits = this.forward(ids);
-      prefillSeconds = (performance.now() - t0) / 1000;
-      for (let n = 0; n < maxTokens; n++) {
-        if (opts.signal?.aborted || interrupted) {
-          finishReason = "cancelled";
-          break;
-        }
-        const next = sampleToken(logits.data(), sampling, generator, context);
-        logits.dispose();
-        logits = Tensor.empty([0], "f32");
-        if (n === 0) firstAt = performance.now();
-        if (stopTokens.has(next)) {
-          finishReason = "stop";
-          break;
-        }
-        tokens.push(next);
-        context.push(next);
-        let piece = "";
-        if (this.tokenizer) {
-          const full = this.tokenizer.decode(tokens);
-          piece = full.slice(text.length);
-          text = full;
-          const hit = stops.find((s) => text.endsWith(s));
-          if (hit !== undefined) {
-            text = text.slice(0, text.length - hit.length);
-            finishReason = "stop";
-            yield { token: next, text: piece.slice(0, Math.max(0, piece.length - hit.length)) };
-            break;
-          }
-        }
-        yield { token: next, text: piece };
-        if (n + 1 === maxTokens) break;
-        if (this.#length >= this.maxLength) {
-          finishReason = "length";
-          break;
-        }
-        // Other work (interrupts, concurrent requests) runs between decode steps.
-        await new Promise<void>((r) => setImmediate(r));
-        logits = this.forward([next]);
+      for (;;) {
+        while (r.events.length > 0) yield r.events.shift() as StreamedToken;
+        if (r.state === "done") break;
+        await new Promise<void>((resolve) => (r.wake = resolve));
       }
-      logits.dispose();
-      if (interrupted) throw new InterruptedError(`${fn}: interrupted after ${tokens.length} tokens`);
+      if (r.error !== null) throw r.error;
+      return r.result as GenerationResult;
     } finally {
-      removeInterrupt();
-      this.#busy = false;
+      // The consumer left early: the scheduler drops the request before its next step.
+      if (r.state !== "done") {
+        r.abandoned = true;
+        this.#pump();
+      }
     }
-    const decodeSeconds = (performance.now() - firstAt) / 1000;
-    return {
-      text,
-      tokens,
-      finishReason,
-      stats: {
-        promptTokens: ids.length,
-        generatedTokens: tokens.length,
-        prefillTokensPerSecond: ids.length / Math.max(prefillSeconds, 1e-9),
-        decodeTokensPerSecond: tokens.length > 1 ? (tokens.length - 1) / Math.max(decodeSeconds, 1e-9) : 0,
-        timeToFirstTokenMs: firstAt - t0,
-      },
-    };
   }
 
   /** Generates after `prompt` and resolves with the text, the token ids, why it ended and timings. */
@@ -312,9 +280,186 @@ export class InferenceEngine {
     }
   }
 
+  #submit(fn: string, prompt: string | ArrayLike<number>, opts: GenerateOptions): Request {
+    this.#check(fn);
+    if (opts === null || typeof opts !== "object") throw new TypeError(`${fn}: opts must be an object, received ${describe(opts)}`);
+    const sampling = resolveSampling(fn, opts);
+    const maxTokens = opts.maxTokens ?? 64;
+    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`${fn}: maxTokens must be an integer >= 0, received ${describe(maxTokens)}`);
+    const stops = opts.stop ?? [];
+    if (!Array.isArray(stops) || stops.some((s) => typeof s !== "string" || s === "")) throw new TypeError(`${fn}: stop must be an array of non-empty strings, received ${describe(stops)}`);
+    const stopTokens = opts.stopTokens ?? [];
+    if (!Array.isArray(stopTokens) || stopTokens.some((t) => !Number.isInteger(t))) throw new TypeError(`${fn}: stopTokens must be an array of token ids, received ${describe(stopTokens)}`);
+    const ids = this.#encode(fn, prompt);
+    if (ids.length === 0) throw new RangeError(`${fn}: the prompt is empty`);
+    if (ids.length > this.maxLength) throw new RangeError(`${fn}: the prompt has ${ids.length} tokens, more than maxLength ${this.maxLength}`);
+    const capacity = Math.min(this.maxLength, ids.length + maxTokens);
+    const bytes = this.#bytesFor(capacity);
+    if (bytes > this.maxCacheBytes) {
+      this.#counters.rejected++;
+      throw new RangeError(`${fn}: the request needs ${bytes} bytes of KV cache (${capacity} positions) but maxCacheBytes is ${this.maxCacheBytes}; shorten the prompt or maxTokens, or raise maxCacheBytes`);
+    }
+    if (this.#waiting.length >= this.maxWaiting) {
+      this.#counters.rejected++;
+      throw new Error(`${fn}: ${this.#waiting.length} requests are already waiting (maxWaiting ${this.maxWaiting}); retry later`);
+    }
+    const r: Request = {
+      fn, ids, sampling, maxTokens, stops, stopTokens: new Set(stopTokens), signal: opts.signal,
+      generator: new Generator(sampling.seed), context: Array.from(ids), tokens: [], text: "",
+      capacity, bytes, cache: null, next: -1, state: "waiting", events: [], result: null, error: null, wake: null,
+      abandoned: false, interrupted: false, removeInterrupt: () => undefined,
+      t0: performance.now(), firstAt: 0, lastAt: 0, prefillSeconds: 0,
+    };
+    r.removeInterrupt = onInterrupt(() => {
+      r.interrupted = true;
+      this.#pump();
+    });
+    this.#waiting.push(r);
+    this.#pump();
+    return r;
+  }
+
+  #pump(): void {
+    if (this.#loop) return;
+    this.#loop = this.#run().finally(() => {
+      this.#loop = null;
+      if (this.#waiting.length > 0 || this.#running.length > 0) this.#pump();
+    });
+  }
+
+  /** The scheduler: admit, one step for every running request, hand out tokens, repeat. */
+  async #run(): Promise<void> {
+    // Start on a later turn so that calls made together join the same first step.
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.#waiting.length > 0 || this.#running.length > 0) {
+      if (this.#disposed) {
+        for (const r of [...this.#waiting, ...this.#running]) this.#finish(r, "cancelled", new Error(`${r.fn}: the engine was disposed`));
+        return;
+      }
+      for (const r of [...this.#waiting, ...this.#running]) {
+        if (r.interrupted) this.#finish(r, "cancelled", new InterruptedError(`${r.fn}: interrupted after ${r.tokens.length} tokens`));
+        else if (r.abandoned || r.signal?.aborted) this.#finish(r, "cancelled");
+      }
+      while (this.#waiting.length > 0 && this.#running.length < this.maxBatch && this.#reserved + this.#waiting[0].bytes <= this.maxCacheBytes) {
+        const r = this.#waiting.shift() as Request;
+        if (r.maxTokens === 0) {
+          this.#finish(r, "max_tokens");
+          continue;
+        }
+        try {
+          r.cache = this.#runner.newCache(this.kvCache, r.capacity);
+        } catch (e) {
+          this.#finish(r, "cancelled", e);
+          continue;
+        }
+        this.#reserved += r.bytes;
+        r.state = "running";
+        this.#running.push(r);
+      }
+      if (this.#running.length === 0) {
+        if (this.#waiting.length === 0) break;
+        // Nothing runs and the first waiting request does not fit: only its own abort can help.
+        await new Promise<void>((r) => setTimeout(r, 5));
+        continue;
+      }
+      const batch = this.#running.slice();
+      const segments: Segment[] = batch.map((r) => ({
+        cache: r.cache as KVCache,
+        ids: r.next < 0 ? r.ids : Int32Array.of(r.next),
+        logits: "last" as const,
+      }));
+      const t = performance.now();
+      let logits: Tensor<"f32">;
+      try {
+        logits = this.#runner.step(segments);
+      } catch (e) {
+        for (const r of batch) this.#finish(r, "cancelled", e);
+        this.#counters.failed += batch.length;
+        continue;
+      }
+      const seconds = (performance.now() - t) / 1000;
+      this.#counters.steps++;
+      this.#counters.stepRows += batch.length;
+      const V = this.model.config.vocab_size;
+      const data = logits.data();
+      batch.forEach((r, i) => {
+        const cache = r.cache as KVCache;
+        cache.length += segments[i].ids.length;
+        if (r.next < 0) r.prefillSeconds = seconds;
+        this.#advance(r, data.subarray(i * V, (i + 1) * V));
+      });
+      logits.dispose();
+      // Consumers, new requests, aborts and interrupts run between steps.
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  /** Samples a request's next token from its logits row and decides whether it goes on. */
+  #advance(r: Request, logits: Float32Array): void {
+    const next = sampleToken(logits, r.sampling, r.generator, r.context);
+    const now = performance.now();
+    if (r.tokens.length === 0) r.firstAt = now;
+    r.lastAt = now;
+    if (r.stopTokens.has(next)) return this.#finish(r, "stop");
+    r.tokens.push(next);
+    r.context.push(next);
+    let piece = "";
+    if (this.tokenizer) {
+      const full = this.tokenizer.decode(r.tokens);
+      piece = full.slice(r.text.length);
+      r.text = full;
+      const hit = r.stops.find((s) => r.text.endsWith(s));
+      if (hit !== undefined) {
+        r.text = r.text.slice(0, r.text.length - hit.length);
+        r.events.push({ token: next, text: piece.slice(0, Math.max(0, piece.length - hit.length)) });
+        return this.#finish(r, "stop");
+      }
+    }
+    r.events.push({ token: next, text: piece });
+    if (r.tokens.length >= r.maxTokens) return this.#finish(r, "max_tokens");
+    if ((r.cache as KVCache).length >= (r.cache as KVCache).capacity) return this.#finish(r, "length");
+    r.next = next;
+    r.wake?.();
+  }
+
+  #finish(r: Request, reason: GenerationResult["finishReason"], error: unknown = null): void {
+    if (r.state === "done") return;
+    if (r.state === "running") {
+      this.#running.splice(this.#running.indexOf(r), 1);
+      this.#reserved -= r.bytes;
+    } else {
+      const i = this.#waiting.indexOf(r);
+      if (i >= 0) this.#waiting.splice(i, 1);
+    }
+    r.cache?.dispose();
+    r.cache = null;
+    r.removeInterrupt();
+    r.state = "done";
+    r.error = error;
+    if (error !== null) this.#counters.failed += error instanceof InterruptedError ? 0 : 1;
+    if (reason === "cancelled") this.#counters.cancelled++;
+    else this.#counters.completed++;
+    const end = r.lastAt || performance.now();
+    r.result = {
+      text: r.text,
+      tokens: r.tokens,
+      finishReason: reason,
+      stats: {
+        promptTokens: r.ids.length,
+        generatedTokens: r.tokens.length,
+        prefillTokensPerSecond: r.prefillSeconds > 0 ? r.ids.length / r.prefillSeconds : 0,
+        decodeTokensPerSecond: r.tokens.length > 1 ? (r.tokens.length - 1) / Math.max((end - r.firstAt) / 1000, 1e-9) : 0,
+        timeToFirstTokenMs: r.firstAt > 0 ? r.firstAt - r.t0 : 0,
+      },
+    };
+    r.wake?.();
+  }
+
+  /** Frees the KV caches; running and waiting requests end with an error. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const t of [...this.#k, ...this.#v]) t.dispose();
+    this.#cache?.dispose();
+    for (const r of [...this.#waiting, ...this.#running]) this.#finish(r, "cancelled", new Error(`${r.fn}: the engine was disposed`));
   }
 }

@@ -1,4 +1,5 @@
-export { packModel, PackedModel, PackedLayer } from "./pack";
-export { InferenceEngine, TokenizerLike, GenerateOptions, GenerationStats, GenerationResult, StreamedToken } from "./engine";
+export { packModel, PackModelOptions, PackedModel, PackedLayer } from "./pack";
+export { InferenceEngine, InferenceEngineOptions, SchedulerStats, TokenizerLike, GenerateOptions, GenerationStats, GenerationResult, StreamedToken } from "./engine";
+export { KVCacheFormat } from "./runner";
 export { SamplingOptions, sampleToken, resolveSampling } from "./sampling";
 export { savePackedModel, loadPackedModel, PackedModelFormatError } from "./io";

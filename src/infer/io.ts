@@ -3,7 +3,8 @@
 // and head, and the model config as JSON in the metadata. Loading checks every tensor's presence,
 // dtype and shape against the config before anything is built.
 import { resolveBitNetConfig, ResolvedBitNetConfig } from "../nn/bitnet";
-import { PackedTernary, packedTernaryBytes, unpackTernary } from "../quant";
+import { PackedTernary, packedTernaryBytes, paddedCols, unpackTernary } from "../quant";
+import { DENSE_FORMATS, DenseFormat, DenseWeights } from "../quant/dense";
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from "../io/safetensors";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
@@ -60,7 +61,11 @@ export function savePackedModel(filePath: string, model: PackedModel): void {
   if (!(model instanceof PackedModel)) throw new TypeError(`${fn}: model must be a PackedModel, received ${describe(model)}`);
   if (model.disposed) throw new Error(`${fn}: the packed model was disposed`);
   const tensors = new Map<string, Tensor>();
-  tensors.set("model.embed_tokens.weight", model.embedding);
+  const putDense = (name: string, w: DenseWeights): void => {
+    tensors.set(`${name}.weight`, w.data);
+    if (w.scales) tensors.set(`${name}.weight_scale`, w.scales);
+  };
+  putDense("model.embed_tokens", model.embedding);
   model.layers.forEach((l, i) => {
     for (const [key, name] of NORMS) {
       const t = l[key];
@@ -74,8 +79,17 @@ export function savePackedModel(filePath: string, model: PackedModel): void {
     }
   });
   tensors.set("model.norm.weight", model.norm);
-  if (model.head !== model.embedding) tensors.set("lm_head.weight", model.head);
-  writeSafetensors(filePath, tensors, { format: FORMAT, version: VERSION, layout: "tl256", config: JSON.stringify(model.config) });
+  if (model.head !== model.embedding) putDense("lm_head", model.head);
+  writeSafetensors(filePath, tensors, {
+    format: FORMAT,
+    version: VERSION,
+    layout: "tl256",
+    config: JSON.stringify(model.config),
+    embedding_format: model.embedding.format,
+    head_format: model.head.format,
+    // A tied model stores its head separately when the two formats differ.
+    head_stored: model.head === model.embedding ? "tied" : "separate",
+  });
 }
 
 /** Reads a packed model written by {@link savePackedModel}, checking it against its config. */
@@ -96,10 +110,27 @@ export function loadPackedModel(filePath: string): PackedModel {
     throw new PackedModelFormatError(`${fn}: ${where} has no valid config: ${(e as Error).message}`);
   }
   if (config.linear !== "bitnet") throw new PackedModelFormatError(`${fn}: ${where} config has linear '${config.linear}', expected 'bitnet'`);
+  const formatOf = (key: "embedding_format" | "head_format"): DenseFormat => {
+    const f = meta[key] ?? "f32";
+    if (!DENSE_FORMATS.includes(f as DenseFormat)) throw new PackedModelFormatError(`${fn}: ${where} metadata ${key} is ${describe(f)}, expected one of ${DENSE_FORMATS.join(", ")}`);
+    return f as DenseFormat;
+  };
+  const embeddingFormat = formatOf("embedding_format");
+  const headFormat = formatOf("head_format");
+  const headStored = meta.head_stored ?? (config.tie_word_embeddings ? "tied" : "separate");
+  if (headStored !== "tied" && headStored !== "separate") throw new PackedModelFormatError(`${fn}: ${where} metadata head_stored is ${describe(headStored)}, expected 'tied' or 'separate'`);
+  if (headStored === "tied" && (!config.tie_word_embeddings || headFormat !== embeddingFormat)) {
+    throw new PackedModelFormatError(`${fn}: ${where} stores its head tied to the embedding, but the config ${config.tie_word_embeddings ? `has head_format '${headFormat}' and embedding_format '${embeddingFormat}'` : "unties them"}`);
+  }
   // Every expected tensor with its dtype and shape, checked against the header before reading.
   const expected = new Map<string, { dtype: string; shape: number[] }>();
   const d = config.hidden_size;
-  expected.set("model.embed_tokens.weight", { dtype: "f32", shape: [config.vocab_size, d] });
+  const expectDense = (name: string, format: DenseFormat): void => {
+    const dtype = format === "int8" ? "i8" : format;
+    expected.set(`${name}.weight`, { dtype, shape: [config.vocab_size, format === "int8" ? paddedCols(d) : d] });
+    if (format === "int8") expected.set(`${name}.weight_scale`, { dtype: "f32", shape: [config.vocab_size] });
+  };
+  expectDense("model.embed_tokens", embeddingFormat);
   for (let i = 0; i < config.num_hidden_layers; i++) {
     expected.set(`model.layers.${i}.input_layernorm.weight`, { dtype: "f32", shape: [d] });
     expected.set(`model.layers.${i}.post_attention_layernorm.weight`, { dtype: "f32", shape: [d] });
@@ -115,7 +146,7 @@ export function loadPackedModel(filePath: string): PackedModel {
     }
   }
   expected.set("model.norm.weight", { dtype: "f32", shape: [d] });
-  if (!config.tie_word_embeddings) expected.set("lm_head.weight", { dtype: "f32", shape: [config.vocab_size, d] });
+  if (headStored === "separate") expectDense("lm_head", headFormat);
   for (const [name, want] of expected) {
     const got = header.tensors.get(name);
     if (!got) throw new PackedModelFormatError(`${fn}: ${where} has no tensor '${name}'`);
@@ -156,8 +187,15 @@ export function loadPackedModel(filePath: string): PackedModel {
         down: proj("down", "mlp.down_proj"),
       });
     }
-    const embedding = take<Tensor<"f32">>("model.embed_tokens.weight");
-    const head = config.tie_word_embeddings ? embedding : take<Tensor<"f32">>("lm_head.weight");
+    const dense = (name: string, format: DenseFormat): DenseWeights => {
+      try {
+        return new DenseWeights(format, config.vocab_size, d, take(`${name}.weight`), format === "int8" ? take(`${name}.weight_scale`) : null);
+      } catch (e) {
+        throw new PackedModelFormatError(`${fn}: ${where} tensor '${name}.weight': ${(e as Error).message}`);
+      }
+    };
+    const embedding = dense("model.embed_tokens", embeddingFormat);
+    const head = headStored === "tied" ? embedding : dense("lm_head", headFormat);
     return new PackedModel(config, embedding, layers, take("model.norm.weight"), head);
   } catch (e) {
     for (const t of tensors.values()) t.dispose();

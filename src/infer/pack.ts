@@ -4,6 +4,7 @@
 import { BitNetLM, ResolvedBitNetConfig } from "../nn/bitnet";
 import { BitLinear } from "../nn/layers";
 import { PackedTernary, packTernary, quantizeWeightsTernary } from "../quant";
+import { DenseFormat, DenseWeights, checkDenseFormat } from "../quant/dense";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 
@@ -31,13 +32,13 @@ export class PackedModel {
 
   constructor(
     readonly config: ResolvedBitNetConfig,
-    /** Token embeddings [vocab_size, hidden_size], f32. */
-    readonly embedding: Tensor<"f32">,
+    /** Token embeddings [vocab_size, hidden_size]. */
+    readonly embedding: DenseWeights,
     readonly layers: readonly PackedLayer[],
     /** Final RMSNorm weight [hidden_size]. */
     readonly norm: Tensor<"f32">,
-    /** LM head [vocab_size, hidden_size], f32 (the embedding itself when tied). */
-    readonly head: Tensor<"f32">,
+    /** LM head [vocab_size, hidden_size] (the embedding object itself when tied and stored once). */
+    readonly head: DenseWeights,
   ) {}
 
   get disposed(): boolean {
@@ -46,7 +47,7 @@ export class PackedModel {
 
   /** Bytes of packed weights, norms, embeddings and head. */
   get bytes(): number {
-    let b = this.embedding.nbytes + this.norm.nbytes + (this.head === this.embedding ? 0 : this.head.nbytes);
+    let b = this.embedding.bytes + this.norm.nbytes + (this.head === this.embedding ? 0 : this.head.bytes);
     for (const l of this.layers) {
       for (const n of [l.inputNorm, l.postAttentionNorm, l.attnSubNorm, l.ffnSubNorm]) b += n?.nbytes ?? 0;
       for (const p of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) b += p ? p.data.nbytes + p.scale.nbytes : 0;
@@ -57,8 +58,9 @@ export class PackedModel {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    const tensors: Tensor[] = [this.embedding, this.norm];
-    if (this.head !== this.embedding) tensors.push(this.head);
+    const tensors: Tensor[] = [this.norm];
+    this.embedding.dispose();
+    if (this.head !== this.embedding) this.head.dispose();
     for (const l of this.layers) {
       for (const n of [l.inputNorm, l.postAttentionNorm, l.attnSubNorm, l.ffnSubNorm]) if (n) tensors.push(n);
       for (const p of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) p?.dispose();
@@ -83,14 +85,32 @@ function packProjection(fn: string, name: string, m: unknown): PackedTernary {
 
 const copy = (t: Tensor<"f32">): Tensor<"f32"> => t.detach().clone() as Tensor<"f32">;
 
+/** Options of {@link packModel}. */
+export interface PackModelOptions {
+  /** Storage of the token embeddings (default 'f32'; a tied model's default is headFormat). */
+  embeddingFormat?: DenseFormat;
+  /**
+   * Storage of the LM head (default: the embedding's format when tied, else 'f32'). The head is
+   * read whole for every generated token: 'int8' reads a quarter of f32's bytes, 'f16'/'bf16'
+   * half. A tied model whose two formats differ stores the matrix twice.
+   */
+  headFormat?: DenseFormat;
+}
+
 /**
  * Packs a trained BitNetLM for inference: ternary projections in the kernels' 2-bit layout with
- * their absmean scales (the same quantization as the training forward), norms, embeddings and
- * head in f32. The packed model owns copies: the BitNetLM may keep training or be disposed.
+ * their absmean scales (the same quantization as the training forward), norms in f32, embeddings
+ * and head in the formats of `opts` (f32 by default). The packed model owns copies: the BitNetLM
+ * may keep training or be disposed.
  */
-export function packModel(lm: BitNetLM): PackedModel {
+export function packModel(lm: BitNetLM, opts: PackModelOptions = {}): PackedModel {
   const fn = "packModel";
   if (!(lm instanceof BitNetLM)) throw new TypeError(`${fn}: lm must be a BitNetLM, received ${describe(lm)}`);
+  if (opts === null || typeof opts !== "object") throw new TypeError(`${fn}: opts must be an object, received ${describe(opts)}`);
+  const tied = !lm.lm_head;
+  // A tied matrix given one format is stored once, in that format.
+  const embeddingFormat = checkDenseFormat(fn, "opts.embeddingFormat", opts.embeddingFormat ?? (tied ? opts.headFormat : undefined) ?? "f32");
+  const headFormat = checkDenseFormat(fn, "opts.headFormat", opts.headFormat ?? (tied ? embeddingFormat : "f32"));
   const layers: PackedLayer[] = [];
   const made: PackedTernary[] = [];
   const track = (p: PackedTernary): PackedTernary => (made.push(p), p);
@@ -120,7 +140,24 @@ export function packModel(lm: BitNetLM): PackedModel {
     for (const l of layers) for (const n of [l.inputNorm, l.postAttentionNorm, l.attnSubNorm, l.ffnSubNorm]) n?.dispose();
     throw e;
   }
-  const embedding = copy(lm.model.embed_tokens.weight);
-  const head = lm.lm_head ? copy(lm.lm_head.weight) : embedding;
+  const dense = (t: Tensor<"f32">, format: DenseFormat): DenseWeights => {
+    const d = t.detach();
+    try {
+      return DenseWeights.from(d, format);
+    } finally {
+      d.dispose();
+    }
+  };
+  const embedding = dense(lm.model.embed_tokens.weight, embeddingFormat);
+  let head = embedding;
+  try {
+    if (lm.lm_head) head = dense(lm.lm_head.weight, headFormat);
+    else if (headFormat !== embeddingFormat) head = dense(lm.model.embed_tokens.weight, headFormat);
+  } catch (e) {
+    embedding.dispose();
+    for (const p of made) p.dispose();
+    for (const l of layers) for (const n of [l.inputNorm, l.postAttentionNorm, l.attnSubNorm, l.ffnSubNorm]) n?.dispose();
+    throw e;
+  }
   return new PackedModel(lm.config, embedding, layers, copy(lm.model.norm.weight), head);
 }

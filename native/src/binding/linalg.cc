@@ -130,6 +130,35 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value AttentionDecode(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "attentionDecode(q, k, v, kvLen, qHeads, kvHeads, headDim, scale, out)", 9);
+    const int64_t kv_len = args.integer(3, "kvLen", 1, int64_t(1) << 24);
+    const int64_t q_heads = args.integer(4, "qHeads", 1, 1 << 16);
+    const int64_t kv_heads = args.integer(5, "kvHeads", 1, 1 << 16);
+    const int64_t hd = args.integer(6, "headDim", 1, 1 << 16);
+    const double scale = args.finite(7, "scale");
+    if (std::fabs(scale) > 3.4028234663852886e38) args.range_error("scale", "a number within float32 range", format_number(scale));
+    if (q_heads % kv_heads != 0) args.range_error("qHeads", "a multiple of kvHeads (" + std::to_string(kv_heads) + ")", std::to_string(q_heads));
+    TypedView q = args.typed(0, "q", {napi_float32_array});
+    TypedView k = args.typed(1, "k", {napi_float32_array, napi_uint16_array});
+    TypedView v = args.typed(2, "v", {k.type});
+    TypedView out = args.typed(8, "out", {napi_float32_array});
+    const uint64_t kv = static_cast<uint64_t>(kv_len) * static_cast<uint64_t>(kv_heads) * static_cast<uint64_t>(hd);
+    expect_length(args, "q", q, static_cast<uint64_t>(q_heads * hd), "qHeads * headDim");
+    expect_length(args, "k", k, kv, "kvLen * kvHeads * headDim");
+    expect_length(args, "v", v, kv, "kvLen * kvHeads * headDim");
+    expect_length(args, "out", out, static_cast<uint64_t>(q_heads * hd), "qHeads * headDim");
+    for (auto [name, view] : {std::pair<const char*, const TypedView*>{"q", &q}, {"k", &k}, {"v", &v}}) {
+      expect_disjoint(args, "out", out, name, *view);
+    }
+    cpu_backend().attention_decode(reinterpret_cast<const float*>(q.data), k.data, v.data, k.type == napi_uint16_array,
+                                   static_cast<size_t>(kv_len), static_cast<size_t>(q_heads), static_cast<size_t>(kv_heads),
+                                   static_cast<size_t>(hd), static_cast<float>(scale), reinterpret_cast<float*>(out.data));
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args args(info, "attentionBackward(q, k, v, out, lse, dout, batch, qLen, kvLen, qHeads, kvHeads, headDim, scale, dq, dk, dv)", 16);
@@ -410,6 +439,7 @@ void register_linalg(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
   exports.Set("sgemmBf16", Napi::Function::New(env, SgemmBf16, "sgemmBf16"));
   exports.Set("attentionForward", Napi::Function::New(env, AttentionForward, "attentionForward"));
+  exports.Set("attentionDecode", Napi::Function::New(env, AttentionDecode, "attentionDecode"));
   exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward, "attentionBackward"));
 }
 

@@ -50,6 +50,11 @@ class Backend {
 
   // fp32 C = alpha * op(A) * op(B) + beta * C, row-major (see cpu/gemm/gemm.h).
   // With bf16, operands are rounded to bfloat16 when packed (float32 accumulation).
+  // out[m, n] = x[m, :] . w[n, :] for a dense [n, k] weight matrix (format 0 f32, 1 f16, 2 bf16,
+  // 3 int8). For int8, x is int8 rows (k a multiple of 64) quantized with x_scale (127 / absmax
+  // per row), w_scale likewise per weight row, and out = dot / (x_scale * w_scale).
+  virtual void dense_matmul(int format, const void* x, size_t m, size_t k, const void* w, size_t n, const float* x_scale,
+                            const float* w_scale, float* out) = 0;
   virtual void sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha, const float* a, size_t lda,
                      const float* b, size_t ldb, float beta, float* c, size_t ldc, bool bf16) = 0;
 
@@ -57,6 +62,9 @@ class Backend {
   // [batch, q_heads, q_len]; the backward overwrites dq, dk and dv.
   virtual void attention_forward(const AttentionShape& s, const float* q, const float* k, const float* v, float* out,
                                  float* lse) = 0;
+  // One query position against a KV cache (f32, or IEEE f16 when `f16`), every key visible.
+  virtual void attention_decode(const float* q, const void* k, const void* v, bool f16, size_t kv_len, size_t q_heads,
+                                size_t kv_heads, size_t head_dim, float scale, float* out) = 0;
   virtual void attention_backward(const AttentionShape& s, const float* q, const float* k, const float* v, const float* out,
                                   const float* lse, const float* dout, float* dq, float* dk, float* dv) = 0;
 

@@ -8,6 +8,7 @@
 #include "cpu/convert/convert.h"
 #include "cpu/attention/attention.h"
 #include "cpu/copy/copy.h"
+#include "cpu/dense/dense.h"
 #include "cpu/elementwise/elementwise.h"
 #include "cpu/gemm/gemm.h"
 #include "cpu/norm/norm.h"
@@ -135,6 +136,43 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void dense_matmul(int format, const void* x, size_t m, size_t k, const void* w, size_t n, const float* x_scale,
+                    const float* w_scale, float* out) override {
+    std::lock_guard<std::mutex> lock(matmul_mutex_);
+    const DenseKernels& kd = dense_family().active();
+    const DenseFormat f = static_cast<DenseFormat>(format);
+    // Threads take whole quads of weight rows (the kernels' unit), at least 64 rows each so a
+    // small matrix does not wake the pool for nothing.
+    const size_t quads = (n + 3) / 4;
+    parallel_for(quads, 16, [&](size_t qb, size_t qe) {
+      const size_t n0 = qb * 4, n1 = std::min(n, qe * 4);
+      switch (f) {
+        case DenseFormat::F32:
+          kd.f32(static_cast<const float*>(x), m, k, static_cast<const float*>(w), n0, n1, out, n);
+          break;
+        case DenseFormat::F16:
+          kd.f16(static_cast<const float*>(x), m, k, static_cast<const uint16_t*>(w), n0, n1, out, n);
+          break;
+        case DenseFormat::Bf16:
+          kd.bf16(static_cast<const float*>(x), m, k, static_cast<const uint16_t*>(w), n0, n1, out, n);
+          break;
+        case DenseFormat::Int8: {
+          // Exact int32 dots written over the output floats, then scaled in place: float64 rounded
+          // once, so every variant gives the same bits.
+          int32_t* dots = reinterpret_cast<int32_t*>(out);
+          kd.i8(static_cast<const int8_t*>(x), m, k, static_cast<const int8_t*>(w), n0, n1, dots, n);
+          for (size_t i = 0; i < m; ++i) {
+            const double xs = x_scale[i];
+            for (size_t j = n0; j < n1; ++j) {
+              out[i * n + j] = static_cast<float>(static_cast<double>(dots[i * n + j]) / (xs * static_cast<double>(w_scale[j])));
+            }
+          }
+          break;
+        }
+      }
+    });
+  }
+
   void sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha, const float* a, size_t lda,
              const float* b, size_t ldb, float beta, float* c, size_t ldc, bool bf16) override {
     bitnet::sgemm({trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, bf16);
@@ -145,6 +183,29 @@ class CpuBackend final : public Backend {
     std::lock_guard<std::mutex> lock(matmul_mutex_);
     const AttentionKernels& ka = attention_family().active();
     run_attention_tasks(s, [&](size_t b, size_t g, float* scratch) { ka.forward(s, b, g, q, k, v, out, lse, scratch); });
+  }
+
+  void attention_decode(const float* q, const void* k, const void* v, bool f16, size_t kv_len, size_t q_heads,
+                        size_t kv_heads, size_t head_dim, float scale, float* out) override {
+    std::lock_guard<std::mutex> lock(matmul_mutex_);
+    const AttentionKernels& ka = attention_family().active();
+    const size_t threads = static_cast<size_t>(num_threads());
+    if (scratch_.size() < threads) scratch_.resize(threads);
+    const size_t bytes = attention_decode_scratch_floats(kv_len, q_heads, kv_heads, head_dim) * sizeof(float);
+    // Short caches are not worth waking the workers for.
+    const size_t min_groups = kv_len * q_heads * head_dim < (1u << 15) ? kv_heads : 1;
+    parallel_for_indexed(kv_heads, min_groups, [&](size_t g0, size_t g1, int slot) {
+      float* scratch = reinterpret_cast<float*>(scratch_for(static_cast<size_t>(slot), bytes));
+      for (size_t g = g0; g < g1; ++g) {
+        if (f16) {
+          ka.decode_f16(q, static_cast<const uint16_t*>(k), static_cast<const uint16_t*>(v), kv_len, q_heads, kv_heads,
+                        head_dim, scale, g, out, scratch);
+        } else {
+          ka.decode_f32(q, static_cast<const float*>(k), static_cast<const float*>(v), kv_len, q_heads, kv_heads, head_dim,
+                        scale, g, out, scratch);
+        }
+      }
+    });
   }
 
   void attention_backward(const AttentionShape& s, const float* q, const float* k, const float* v, const float* out,
@@ -251,7 +312,7 @@ class CpuBackend final : public Backend {
   }
 
   std::vector<FamilyInfo> families() const override {
-    return {describe_family(attention_family()), describe_family(convert_family()), describe_family(copy_family()),
+    return {describe_family(attention_family()), describe_family(convert_family()), describe_family(copy_family()), describe_family(dense_family()),
             describe_family(elementwise_family()), describe_family(gemm_family()), describe_family(norm_family()), describe_family(quant_family()),
             describe_family(pack_family()), describe_family(ternary_family()), describe_family(stream_family())};
   }

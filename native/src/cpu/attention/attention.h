@@ -6,6 +6,7 @@
 // dK/dV row is written by one thread in a fixed order: results do not depend on the thread count.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 #include "core/attention_shape.h"
 #include "core/registry.h"
@@ -20,7 +21,15 @@ struct AttentionKernels {
   // (overwritten, not accumulated).
   void (*backward)(const AttentionShape& s, size_t b, size_t g, const float* q, const float* k, const float* v,
                    const float* out, const float* lse, const float* dout, float* dq, float* dk, float* dv, float* scratch);
+  // Decode: one query position (q [q_heads][head_dim]) against a KV cache of kv_len positions
+  // ([kv_len][kv_heads][head_dim], f32 or IEEE f16), every key visible. One task per kv head g:
+  // out for its query heads; scratch holds attention_decode_scratch_floats() floats.
+  void (*decode_f32)(const float* q, const float* k, const float* v, size_t kv_len, size_t q_heads, size_t kv_heads,
+                     size_t head_dim, float scale, size_t g, float* out, float* scratch);
+  void (*decode_f16)(const float* q, const uint16_t* k, const uint16_t* v, size_t kv_len, size_t q_heads, size_t kv_heads,
+                     size_t head_dim, float scale, size_t g, float* out, float* scratch);
 };
+
 
 // The scratch layout of a task (impl.h carves it with these): keys and head_dim padded to 16
 // floats, query rows in blocks of kAttentionBlockRows, and the backward's P and dS kept for a
@@ -45,6 +54,10 @@ static inline size_t attention_scratch_floats(const AttentionShape& s) {
   const size_t forward = hdp * ldk + 2 * n16 * hdp + block * ldk + block * hdp;
   const size_t backward = 2 * hdp * ldk + n16 * hdp + 2 * ldk * hdp + 2 * panel * hdp + 2 * panel * ldk + block * hdp;
   return (forward > backward ? forward : backward) + 16;
+}
+
+static inline size_t attention_decode_scratch_floats(size_t kv_len, size_t q_heads, size_t kv_heads, size_t head_dim) {
+  return (q_heads / kv_heads) * (attention_pad16(kv_len) + attention_pad16(head_dim)) + 16;
 }
 
 extern const AttentionKernels kAttentionScalar;

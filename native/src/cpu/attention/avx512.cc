@@ -3,6 +3,7 @@
 
 namespace bitnet {
 
-const AttentionKernels kAttentionAvx512 = {attention_impl::forward, attention_impl::backward};
+const AttentionKernels kAttentionAvx512 = {attention_impl::forward, attention_impl::backward, attention_impl::decode_f32,
+                                       attention_impl::decode_f16};
 
 }  // namespace bitnet

@@ -25,6 +25,10 @@
 
 #include "cpu/attention/attention.h"
 
+#if defined(__F16C__)
+#include <immintrin.h>
+#endif
+
 namespace bitnet {
 // Internal linkage: each including file gets its own copy compiled with its own ISA flags (an
 // inline function shared between them would let the linker keep the AVX-512 copy for all).
@@ -462,6 +466,83 @@ inline void backward(const AttentionShape& s, size_t b, size_t g, const float* q
     std::memcpy(dk + kv0 + j * ks, dka + j * hdp, hd * sizeof(float));
     std::memcpy(dv + kv0 + j * ks, dva + j * hdp, hd * sizeof(float));
   }
+}
+
+// Decode against an f32 or f16 KV cache. The cache element is widened to float as it is loaded.
+inline float widen(float x) { return x; }
+inline float widen(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu;
+  if (exp == 0) {
+    const float f = static_cast<float>(man) * 5.9604644775390625e-8f;
+    return sign ? -f : f;
+  }
+  const uint32_t bits = exp == 31 ? (sign | 0x7f800000u | (man << 13)) : (sign | ((exp + 112) << 23) | (man << 13));
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+inline vf load_kv(const float* p) { return load(p); }
+inline vf load_kv(const uint16_t* p) {
+#if defined(__F16C__)
+  static_assert(kW == 8, "F16C widens 8 halves at a time");
+  __m256 w = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  vf v;
+  std::memcpy(&v, &w, sizeof v);
+  return v;
+#else
+  vf v;
+  for (size_t i = 0; i < kW; ++i) v[i] = widen(p[i]);
+  return v;
+#endif
+}
+
+// Scores of the group's query heads against every key (each a dot over head_dim in a fixed
+// order), a softmax per head, then out = P V / l summed over keys in order: the result of a head
+// does not depend on the thread count or on the other heads.
+template <class KV>
+inline void decode(const float* q, const KV* k, const KV* v, size_t kv_len, size_t q_heads, size_t kv_heads,
+                   size_t head_dim, float scale, size_t g, float* out, float* scratch) {
+  const size_t group = q_heads / kv_heads, hd = head_dim, stride = kv_heads * hd, ld = attention_pad16(kv_len);
+  const size_t full = hd / kW * kW;
+  float* sc = scratch;                 // [group][ld]
+  float* acc = scratch + group * ld;   // one head's output, [pad16(hd)]
+  for (size_t j = 0; j < kv_len; ++j) {
+    const KV* kj = k + j * stride + g * hd;
+    for (size_t r = 0; r < group; ++r) {
+      const float* qh = q + (g * group + r) * hd;
+      vf s{};
+      size_t i = 0;
+      for (; i < full; i += kW) s += load(qh + i) * load_kv(kj + i);
+      float t = hsum(s);
+      for (; i < hd; ++i) t += qh[i] * widen(kj[i]);
+      sc[r * ld + j] = t;
+    }
+  }
+  for (size_t r = 0; r < group; ++r) {
+    float m, l;
+    softmax_row(sc + r * ld, ld, kv_len, scale, m, l);
+    const float* p = sc + r * ld;
+    std::fill(acc, acc + attention_pad16(hd), 0.0f);
+    for (size_t j = 0; j < kv_len; ++j) {
+      const KV* vj = v + j * stride + g * hd;
+      const vf pj = splat(p[j]);
+      size_t i = 0;
+      for (; i < full; i += kW) store(acc + i, load(acc + i) + pj * load_kv(vj + i));
+      for (; i < hd; ++i) acc[i] += p[j] * widen(vj[i]);
+    }
+    const float inv = 1.0f / l;
+    float* o = out + (g * group + r) * hd;
+    for (size_t i = 0; i < hd; ++i) o[i] = acc[i] * inv;
+  }
+}
+
+inline void decode_f32(const float* q, const float* k, const float* v, size_t kv_len, size_t q_heads, size_t kv_heads,
+                       size_t head_dim, float scale, size_t g, float* out, float* scratch) {
+  decode(q, k, v, kv_len, q_heads, kv_heads, head_dim, scale, g, out, scratch);
+}
+inline void decode_f16(const float* q, const uint16_t* k, const uint16_t* v, size_t kv_len, size_t q_heads, size_t kv_heads,
+                       size_t head_dim, float scale, size_t g, float* out, float* scratch) {
+  decode(q, k, v, kv_len, q_heads, kv_heads, head_dim, scale, g, out, scratch);
 }
 
 }  // namespace attention_impl
