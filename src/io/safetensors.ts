@@ -398,17 +398,27 @@ function withFile<T>(fn: string, filePath: string, body: (fd: number, size: numb
 
 /** Reads and validates the size and the header of an open file. */
 function readHeader(fn: string, filePath: string, fd: number, fileSize: number): SafetensorsHeader {
-  const label = `${fn}: '${filePath}'`;
+  return headerOf(`${fn}: '${filePath}'`, fileSize, (position, length) => {
+    const target = Buffer.alloc(length);
+    return target.subarray(0, readAt(fn, filePath, fd, target, position));
+  });
+}
+
+/**
+ * Validates the size and the header of a file of `fileSize` bytes. `read(position, length)`
+ * returns the bytes there (fewer only where the file ends); it is asked for at most the 8-byte
+ * size and then the header, once its size has been checked against the limit and the file.
+ */
+function headerOf(label: string, fileSize: number, read: (position: number, length: number) => Uint8Array): SafetensorsHeader {
   const fail: (message: string) => never = (message) => {
     throw new SafetensorsFormatError(`${label}: ${message}`);
   };
   const ended: (at: number) => never = (at) =>
     fail(`the file ended at byte ${at}, before the end of its header (was it truncated while being read?)`);
   if (fileSize < 8) fail(`the file is ${fileSize} bytes long, too short for the 8-byte header size a safetensors file starts with`);
-  const sizeBytes = Buffer.alloc(8);
-  const got = readAt(fn, filePath, fd, sizeBytes, 0);
-  if (got < 8) ended(got);
-  const declared = sizeBytes.readBigUInt64LE(0);
+  const sizeBytes = read(0, 8);
+  if (sizeBytes.length < 8) ended(sizeBytes.length);
+  const declared = new DataView(sizeBytes.buffer, sizeBytes.byteOffset, 8).getBigUint64(0, true);
   if (declared > BigInt(SAFETENSORS_MAX_HEADER_BYTES)) {
     fail(`the header size is ${declared} bytes, more than the ${SAFETENSORS_MAX_HEADER_BYTES}-byte limit (is this a safetensors file?)`);
   }
@@ -416,13 +426,43 @@ function readHeader(fn: string, filePath: string, fd: number, fileSize: number):
   if (8 + headerBytes > fileSize) {
     fail(`the header size is ${headerBytes} bytes but only ${fileSize - 8} bytes follow the 8-byte size (the file is truncated or not a safetensors file)`);
   }
-  const header = Buffer.alloc(headerBytes);
-  const gotHeader = readAt(fn, filePath, fd, header, 8);
-  if (gotHeader < headerBytes) ended(8 + gotHeader);
+  const header = read(8, headerBytes);
+  if (header.length < headerBytes) ended(8 + header.length);
   const dataStart = 8 + headerBytes;
   const dataBytes = fileSize - dataStart;
   const { tensors, metadata } = parseHeader(label, header, dataBytes);
   return { tensors, metadata, headerBytes, dataStart, dataBytes };
+}
+
+/** What {@link parseSafetensors} returns. */
+export interface SafetensorsBytes {
+  /** The validated header (see {@link readSafetensorsHeader}). */
+  readonly header: SafetensorsHeader;
+  /** Each tensor's data as a view of the parsed bytes (no copy), in the order of the header's tensors. */
+  readonly data: Map<string, Uint8Array>;
+}
+
+/**
+ * Parses a whole safetensors file held in memory, with the same checks as
+ * {@link readSafetensors}, without copying: each tensor's data is a view of `bytes` (keep them
+ * alive and unchanged while the views are used). Tensors of any dtype the format defines are
+ * returned (as bytes).
+ *
+ * @param name Names the source in messages (default "<buffer>").
+ * @throws TypeError unless bytes is a Uint8Array; {@link SafetensorsFormatError} naming the
+ *   source, the tensor and the problem for anything that breaks the format.
+ */
+export function parseSafetensors(bytes: Uint8Array, name = "<buffer>"): SafetensorsBytes {
+  const fn = "parseSafetensors";
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${fn}: bytes must be a Uint8Array, received ${describe(bytes)}`);
+  if (typeof name !== "string") throw new TypeError(`${fn}: name must be a string, received ${describe(name)}`);
+  const header = headerOf(`${fn}: '${name}'`, bytes.length, (position, length) => bytes.subarray(position, position + length));
+  const data = new Map<string, Uint8Array>();
+  for (const [tensor, info] of header.tensors) {
+    const [begin, end] = info.dataOffsets;
+    data.set(tensor, bytes.subarray(header.dataStart + begin, header.dataStart + end));
+  }
+  return { header, data };
 }
 
 /**

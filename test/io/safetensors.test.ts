@@ -10,6 +10,7 @@ import * as path from "node:path";
 import {
   SafetensorsFormatError,
   fsReason,
+  parseSafetensors,
   readSafetensors,
   readSafetensorsHeader,
   writeFileAtomic,
@@ -508,6 +509,34 @@ describe("hostile safetensors files", () => {
     assert.deepEqual([...tensors.keys()], ['a"b\\']);
     assert.deepEqual(metadata, { x: '","x":' });
     disposeAll(tensors.values());
+  });
+});
+
+describe("parseSafetensors (bytes in memory)", () => {
+  it("gives the same header as readSafetensorsHeader and views of the tensors' bytes", leakFree(() => {
+    const p = freshPath();
+    const a = fromArray([[1, 2, 3], [4, 5, 6]]);
+    const b = fromArray([-1, 7], { dtype: "i8" });
+    writeSafetensors(p, { a, b }, { note: "x" });
+    disposeAll([a, b]);
+    const bytes = new Uint8Array(fs.readFileSync(p));
+    const { header, data } = parseSafetensors(bytes);
+    assert.deepEqual(header, readSafetensorsHeader(p));
+    assert.deepEqual([...data.keys()], [...header.tensors.keys()]);
+    const av = data.get("a")!;
+    assert.equal(av.buffer, bytes.buffer);
+    assert.deepEqual([...av], f32Bytes([1, 2, 3, 4, 5, 6]));
+    assert.deepEqual([...data.get("b")!], [0xff, 7]);
+  }));
+
+  it("names '<buffer>' (or the given name) in the same errors readSafetensors gives", () => {
+    const file = buildFile('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', f32Bytes([1, 2]));
+    assert.throws(() => parseSafetensors(new Uint8Array(file.subarray(0, file.length - 1))), {
+      name: "SafetensorsFormatError",
+      message: /^parseSafetensors: '<buffer>': tensor 'a' has data_offsets \[0, 8\] but the data buffer holds only 7 bytes/,
+    });
+    assert.throws(() => parseSafetensors(new Uint8Array(4), "m.safetensors"), /parseSafetensors: 'm\.safetensors': the file is 4 bytes long, too short/);
+    assert.throws(() => parseSafetensors([1, 2] as never), /TypeError|bytes must be a Uint8Array/);
   });
 });
 
