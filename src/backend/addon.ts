@@ -89,6 +89,8 @@ export interface NativeAddon {
     out: Float32Array,
   ): void;
   streamRead(data: Uint8Array): number;
+  mapFile(path: string): ArrayBuffer;
+  unmapFile(buffer: ArrayBuffer): boolean;
   elementwise(op: "add" | "sub" | "mul" | "div" | "relu2" | "relu2Backward", a: Float32Array, b: Float32Array | null, out: Float32Array): void;
   dequantizeTernary(codes: Int8Array, scale: number, out: Float32Array): void;
   dequantizeActivations(q: Int8Array, rows: number, cols: number, scales: Float32Array, out: Float32Array): void;

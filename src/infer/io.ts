@@ -5,7 +5,9 @@
 import { resolveBitNetConfig, ResolvedBitNetConfig } from "../nn/bitnet";
 import { PackedTernary, packedTernaryBytes, paddedCols, unpackTernary } from "../quant";
 import { DENSE_FORMATS, DenseFormat, DenseWeights } from "../quant/dense";
-import { readSafetensors, readSafetensorsHeader, writeSafetensors } from "../io/safetensors";
+import { parseSafetensors, writeSafetensors } from "../io/safetensors";
+import { readFileBytes, releaseFileBytes } from "../io/file-bytes";
+import { tensorOverBytes } from "../io/views";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import { PackedLayer, PackedModel } from "./pack";
@@ -92,12 +94,28 @@ export function savePackedModel(filePath: string, model: PackedModel): void {
   });
 }
 
-/** Reads a packed model written by {@link savePackedModel}, checking it against its config. */
-export function loadPackedModel(filePath: string): PackedModel {
+/**
+ * Reads a packed model written by {@link savePackedModel}, checking it against its config. Files
+ * of 64 MiB and more are memory-mapped and the model's tensors are views of the mapping (no copy;
+ * pages load on first use), unmapped when the model is disposed. `opts.map` forces either way.
+ */
+export function loadPackedModel(filePath: string, opts: { map?: boolean } = {}): PackedModel {
   const fn = "loadPackedModel";
   if (typeof filePath !== "string" || filePath === "") throw new TypeError(`${fn}: path must be a non-empty string, received ${describe(filePath)}`);
+  const bytes = readFileBytes(filePath, fn, opts);
+  try {
+    const model = fromBytes(fn, filePath, bytes);
+    model.addDisposer(() => releaseFileBytes(bytes));
+    return model;
+  } catch (e) {
+    releaseFileBytes(bytes);
+    throw e;
+  }
+}
+
+function fromBytes(fn: string, filePath: string, bytes: Uint8Array): PackedModel {
   const where = `'${filePath}'`;
-  const header = readSafetensorsHeader(filePath);
+  const { header, data } = parseSafetensors(bytes, filePath);
   const meta = header.metadata;
   if (meta.format !== FORMAT) throw new PackedModelFormatError(`${fn}: ${where} is not a bitnet-lab packed model (metadata format ${describe(meta.format)}, expected '${FORMAT}')`);
   if (meta.version !== VERSION || meta.layout !== "tl256") {
@@ -155,8 +173,16 @@ export function loadPackedModel(filePath: string): PackedModel {
     }
   }
   for (const name of header.tensors.keys()) if (!expected.has(name)) throw new PackedModelFormatError(`${fn}: ${where} has an unexpected tensor '${name}' for its config`);
-  const { tensors } = readSafetensors(filePath);
-  const take = <T extends Tensor>(name: string): T => tensors.get(name) as T;
+  const tensors = new Map<string, Tensor>();
+  const take = <T extends Tensor>(name: string): T => {
+    let t = tensors.get(name);
+    if (!t) {
+      const info = header.tensors.get(name) as { dtype: Tensor["dtype"]; shape: readonly number[] };
+      t = tensorOverBytes(data.get(name) as Uint8Array, info.dtype, info.shape);
+      tensors.set(name, t);
+    }
+    return t as T;
+  };
   try {
     const layers: PackedLayer[] = [];
     for (let i = 0; i < config.num_hidden_layers; i++) {

@@ -29,6 +29,7 @@ export interface PackedLayer {
 /** A BitNet b1.58 model ready for inference (see {@link packModel}). */
 export class PackedModel {
   #disposed = false;
+  #disposers: (() => void)[] = [];
 
   constructor(
     readonly config: ResolvedBitNetConfig,
@@ -55,6 +56,15 @@ export class PackedModel {
     return b;
   }
 
+  /**
+   * Runs `release` when the model is disposed, after its tensors: loaders use it to unmap the
+   * file their tensors view.
+   */
+  addDisposer(release: () => void): void {
+    if (this.#disposed) release();
+    else this.#disposers.push(release);
+  }
+
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
@@ -66,6 +76,7 @@ export class PackedModel {
       for (const p of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) p?.dispose();
     }
     for (const t of tensors) t.dispose();
+    for (const release of this.#disposers.splice(0)) release();
   }
 }
 

@@ -1,10 +1,33 @@
 // The one place whole model files are read into memory. Parsers take the bytes as a view, so
-// this function alone decides how they get there (today a read into one buffer; later a memory
-// map for multi-gigabyte files) and every caller gets that change.
+// this function alone decides how they get there: files of MAP_THRESHOLD bytes and more are
+// memory-mapped through the addon (pages load on first touch and stay in the page cache, shared
+// with other processes; tensors are views of the mapping), smaller ones are read into one buffer.
 import { constants as bufferConstants } from "node:buffer";
 import * as fs from "node:fs";
 import { describe } from "../tensor/dtype";
 import { fsReason } from "./atomic";
+import { addon } from "../backend/addon";
+
+/** Files of at least this many bytes are memory-mapped by readFileBytes (64 MiB). */
+export const MAP_THRESHOLD = 64 * 1024 * 1024;
+
+const mapped = new WeakSet<ArrayBuffer>();
+
+/** Whether `bytes` views a memory-mapped file (see readFileBytes). */
+export function isMappedBytes(bytes: Uint8Array): boolean {
+  return mapped.has(bytes.buffer as ArrayBuffer);
+}
+
+/**
+ * Unmaps the file `bytes` views, at once (every view of it, tensors included, drops to length 0
+ * and refuses further use). A no-op for bytes that were read rather than mapped, or already released.
+ */
+export function releaseFileBytes(bytes: Uint8Array): void {
+  const buffer = bytes.buffer as ArrayBuffer;
+  if (!mapped.has(buffer)) return;
+  mapped.delete(buffer);
+  addon().unmapFile(buffer);
+}
 
 // fs.readSync takes at most 2^31 - 1 bytes a call.
 const READ_PIECE = 1 << 30;
@@ -16,11 +39,14 @@ const READ_PIECE = 1 << 30;
  *
  * @param filePath The file to read.
  * @param fn The public function reading, which starts every error message.
+ * @param opts.map Map the file (true), read it (false), or decide by size (default: map from
+ *   MAP_THRESHOLD bytes). A mapped file must not be truncated while its bytes are in use (the
+ *   operating system would fault on the missing pages), the same rule as llama.cpp's.
  * @throws TypeError for a path that is not a non-empty string; Error `${fn}: cannot read
  *   '<path>': <reason>` when the file is missing, a directory, not a regular file, larger than
  *   one buffer can hold, unreadable, or changes size while being read.
  */
-export function readFileBytes(filePath: string, fn: string): Uint8Array {
+export function readFileBytes(filePath: string, fn: string, opts: { map?: boolean } = {}): Uint8Array {
   if (typeof filePath !== "string" || filePath.length === 0) throw new TypeError(`${fn}: path must be a non-empty string, received ${describe(filePath)}`);
   const cannot = (reason: string, cause?: unknown): Error => new Error(`${fn}: cannot read '${filePath}': ${reason}`, cause === undefined ? undefined : { cause });
   let fd: number;
@@ -41,6 +67,16 @@ export function readFileBytes(filePath: string, fn: string): Uint8Array {
     if (!stat.isFile()) throw cannot("it is not a regular file");
     const size = stat.size;
     if (size > bufferConstants.MAX_LENGTH) throw cannot(`it is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes one buffer can hold`);
+    if (size > 0 && (opts.map ?? size >= MAP_THRESHOLD)) {
+      let buffer: ArrayBuffer;
+      try {
+        buffer = addon().mapFile(filePath);
+      } catch (e) {
+        throw cannot((e as Error).message.replace(/^mapFile: /, ""), e);
+      }
+      mapped.add(buffer);
+      return new Uint8Array(buffer);
+    }
     const bytes = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
     let done = 0;
     try {

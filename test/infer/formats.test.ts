@@ -102,7 +102,7 @@ test("f16 KV cache against f32: decode logits within f16 rounding", (t) => {
   whole.dispose();
 });
 
-test("save and load keep every head format (int8 scales, a tied model stored twice) with identical logits", () => {
+test("save and load (memory-mapped, zero-copy) keep every head format (int8 scales, a tied model stored twice) with identical logits", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bitnet-formats-"));
   try {
     for (const opts of [{ headFormat: "int8" as const }, { headFormat: "bf16" as const }, { embeddingFormat: "f16" as const, headFormat: "int8" as const }]) {
@@ -110,13 +110,15 @@ test("save and load keep every head format (int8 scales, a tied model stored twi
       const file = path.join(dir, "m.safetensors");
       savePackedModel(file, m);
       const live = memoryStats().liveTensors;
-      const back = loadPackedModel(file);
+      const back = loadPackedModel(file, { map: true });
+      const mappedView = back.layers[0].q.data.data();
       assert.equal(back.head.format, m.head.format);
       assert.equal(back.embedding.format, m.embedding.format);
       assert.equal(back.head === back.embedding, m.head === m.embedding);
       assert.equal(back.bytes, m.bytes);
       assert.deepEqual(decodeLogits(back), decodeLogits(m));
       back.dispose();
+      assert.equal(mappedView.length, 0, "disposing the model unmaps its file");
       assert.equal(memoryStats().liveTensors, live);
       m.dispose();
     }

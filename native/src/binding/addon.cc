@@ -29,6 +29,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_runtime(env, exports);
   register_quant(env, exports);
   register_linalg(env, exports);
+  register_mapped(env, exports);
   return exports;
 }
 
