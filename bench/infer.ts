@@ -1,9 +1,14 @@
 // `npm run bench -- infer`: the inference engine on a random-weight model of the BitNet b1.58
 // 2B4T shape (hidden 2560, FFN 6912, 30 layers, 20 heads, 5 KV heads, vocab 128256, tied
-// embeddings), built in memory: pp128 and tg64 tokens/s at 1 and 2 threads, peak RSS, and the
-// decode's GB/s against the read bandwidth measured in the same run. bitnet.cpp's figures on this
-// machine are in ../shared/anchors/bitnet-cpp.md.
-import { DenseFormat, DenseWeights, denseWeightBytes, Generator, InferenceEngine, PackedLayer, PackedModel, Tensor, measureReadBandwidth, packTernary, randn, resolveBitNetConfig, setNumThreads, getNumThreads, wrap, ones } from "../src";
+// embeddings), written once to a temp file per head format and memory-mapped by a child process:
+// pp128 and tg64 tokens/s at 1 and 2 threads, the child's peak RSS, the decode's GB/s against the
+// read bandwidth measured in the same run, and throughput against batch size. bitnet.cpp's
+// figures on this machine are in ../shared/anchors/bitnet-cpp.md.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
+import { DenseFormat, DenseWeights, denseWeightBytes, loadPackedModel, savePackedModel, Generator, InferenceEngine, PackedLayer, PackedModel, Tensor, measureReadBandwidth, packTernary, randn, resolveBitNetConfig, setNumThreads, getNumThreads, wrap, ones } from "../src";
 import { printTable, Row, writeResults } from "./report";
 
 export const CONFIG = {
@@ -69,8 +74,71 @@ export function buildLayers(): PackedLayer[] {
   return layers;
 }
 
-/** Head formats measured: int8 first (the engine's fast configuration, whose peak RSS is reported), then f16 (bitnet.cpp's). */
+/** Head formats measured: int8 first (the engine's fast configuration), then f16 (bitnet.cpp's). */
 const HEAD_FORMATS: readonly DenseFormat[] = (process.env.BITNET_BENCH_HEADS ?? "int8,f16").split(",") as DenseFormat[];
+const PROMPT = Array.from({ length: 128 }, (_, i) => (i * 7919) % CONFIG.vocab_size);
+
+/** What the child process measures on one model file. */
+interface ChildResult {
+  rows: Row[];
+  batching: Row[];
+  maxRssBytes: number;
+  modelBytes: number;
+  cacheBytes: number;
+}
+
+/**
+ * The measurement, in a fresh process so that its peak RSS is the engine's alone: the model file
+ * memory-mapped (zero-copy), pp128 (median of 3) and tg64 at 1 and 2 threads, then the
+ * batching table (B concurrent requests of 32 tokens each, total tokens/s) at 2 threads.
+ */
+export async function child(file: string, part: "speed" | "batching"): Promise<void> {
+  const model = loadPackedModel(file, { map: true });
+  const rows: Row[] = [];
+  let cacheBytes = 0;
+  if (part === "batching") return childBatching(model);
+  for (const threads of [1, 2]) {
+    setNumThreads(threads);
+    const engine = new InferenceEngine(model, { maxLength: 256 });
+    const pp: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      engine.reset();
+      const s = performance.now();
+      engine.forward(PROMPT).dispose();
+      pp.push((performance.now() - s) / 1000);
+    }
+    pp.sort((a, b) => a - b);
+    const running = engine.generate(PROMPT.slice(0, 8), { temperature: 0, maxTokens: 65 });
+    // Both caches at once: forward()'s and the request's.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    cacheBytes = Math.max(cacheBytes, engine.cacheBytes);
+    const result = await running;
+    rows.push({ threads, "pp128 tokens/s": 128 / pp[1], "tg64 tokens/s": result.stats.decodeTokensPerSecond });
+    engine.dispose();
+  }
+  const out: ChildResult = { rows, batching: [], maxRssBytes: process.resourceUsage().maxRSS * 1024, modelBytes: model.bytes, cacheBytes };
+  model.dispose();
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+async function childBatching(model: PackedModel): Promise<void> {
+  const batching: Row[] = [];
+  setNumThreads(2);
+  for (const batch of [1, 2, 4, 8, 16]) {
+    const engine = new InferenceEngine(model, { maxLength: 64, maxBatch: batch });
+    const s = performance.now();
+    const results = await Promise.all(Array.from({ length: batch }, (_, i) => engine.generate(PROMPT.slice(i, i + 8), { temperature: 0, maxTokens: 32 })));
+    const seconds = (performance.now() - s) / 1000;
+    const tokens = results.reduce((n, r) => n + r.tokens.length, 0);
+    const st = engine.schedulerStats();
+    batching.push({ "batch (concurrent requests)": batch, "total tokens/s": tokens / seconds, "tokens/s per request": tokens / seconds / batch, "mean rows a step": st.stepRows / st.steps });
+    engine.dispose();
+  }
+  const out: ChildResult = { rows: [], batching, maxRssBytes: 0, modelBytes: model.bytes, cacheBytes: 0 };
+  model.dispose();
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
 
 export async function run(): Promise<void> {
   const before = getNumThreads();
@@ -81,52 +149,51 @@ export async function run(): Promise<void> {
   console.log(`ternary layers built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const ternaryBytes = layers.reduce((s, l) => s + [l.q, l.k, l.v, l.o, l.gate, l.up, l.down].reduce((a, p) => a + (p ? p.data.nbytes : 0), 0), 0);
   const rows: Row[] = [];
-  const prompt = Array.from({ length: 128 }, (_, i) => (i * 7919) % CONFIG.vocab_size);
-  let rssGB = 0;
-  let firstModelBytes = 0;
-  let firstCacheBytes = 0;
-  for (const format of HEAD_FORMATS) {
-    const head = randomDense(format, c.vocab_size, c.hidden_size, 2);
-    const model = new PackedModel(c, head, layers, norm, head);
-    const headBytes = head.bytes;
-    for (const threads of [1, 2]) {
-      setNumThreads(threads);
-      const bandwidth = measureReadBandwidth();
-      const engine = new InferenceEngine(model, { maxLength: 256 });
-      // pp128: one prefill of 128 tokens (median of 3); tg64: 64 greedy decode steps after a short prompt.
-      const pp: number[] = [];
-      for (let r = 0; r < 3; r++) {
-        engine.reset();
-        const s = performance.now();
-        engine.forward(prompt).dispose();
-        pp.push((performance.now() - s) / 1000);
+  const rss: Row[] = [];
+  let batching: Row[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bitnet-bench-infer-"));
+  try {
+    for (const format of HEAD_FORMATS) {
+      const head = randomDense(format, c.vocab_size, c.hidden_size, 2);
+      const file = path.join(dir, `model-${format}.safetensors`);
+      savePackedModel(file, new PackedModel(c, head, layers, norm, head));
+      head.dispose();
+      setNumThreads(2);
+      const bandwidth2 = measureReadBandwidth();
+      setNumThreads(1);
+      const bandwidth1 = measureReadBandwidth();
+      const inChild = (part: string): ChildResult => {
+        const proc = spawnSync(process.execPath, ["--single-threaded-gc", __filename, "--child", file, part], { encoding: "utf8", maxBuffer: 1 << 24 });
+        if (proc.status !== 0) throw new Error(`bench infer child failed (${proc.status}): ${proc.stderr}`);
+        return JSON.parse(proc.stdout.trim().split("\n").pop() as string) as ChildResult;
+      };
+      const res = inChild("speed");
+      const headBytes = denseWeightBytes(format, c.vocab_size, c.hidden_size);
+      for (const r of res.rows) {
+        const tg = r["tg64 tokens/s"] as number;
+        const bw = r.threads === 1 ? bandwidth1 : bandwidth2;
+        const decodeGBps = ((ternaryBytes + headBytes) * tg) / 1e9;
+        rows.push({ head: format, ...r, "decode GB/s (weights + head)": decodeGBps, "read GB/s": bw, "of read BW": decodeGBps / bw });
       }
-      pp.sort((a, b) => a - b);
-      const result = await engine.generate(prompt.slice(0, 8), { temperature: 0, maxTokens: 65 });
-      const tg = result.stats.decodeTokensPerSecond;
-      const decodeGBps = ((ternaryBytes + headBytes) * tg) / 1e9;
-      rows.push({
-        head: format,
-        threads,
-        "pp128 tokens/s": 128 / pp[1],
-        "tg64 tokens/s": tg,
-        "decode GB/s (weights + head)": decodeGBps,
-        "read GB/s": bandwidth,
-        "of read BW": decodeGBps / bandwidth,
-      });
-      if (!firstCacheBytes) firstCacheBytes = engine.cacheBytes;
-      engine.dispose();
+      rss.push({ head: format, "weights GB": res.modelBytes / 1e9, "KV cache GB": res.cacheBytes / 1e9, "peak RSS GB": res.maxRssBytes / 1e9, "RSS / (weights + KV)": res.maxRssBytes / (res.modelBytes + res.cacheBytes) });
+      if (format === HEAD_FORMATS[0]) batching = inChild("batching").batching;
+      fs.rmSync(file, { force: true });
     }
-    if (!rssGB) {
-      rssGB = process.resourceUsage().maxRSS / 1e6;
-      firstModelBytes = model.bytes;
-    }
-    head.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    for (const l of layers) for (const p of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) p?.dispose();
+    setNumThreads(before);
   }
-  setNumThreads(before);
-  printTable(`inference, random-weight 2B4T shape (${(ternaryBytes / 1e9).toFixed(3)} GB ternary; tied head ${HEAD_FORMATS.map((f) => `${f} ${(denseWeightBytes(f, c.vocab_size, c.hidden_size) / 1e9).toFixed(3)} GB`).join(", ")})`, rows);
-  console.log(`peak RSS with the ${HEAD_FORMATS[0]} head: ${rssGB.toFixed(2)} GB for ${(firstModelBytes / 1e9).toFixed(2)} GB of weights + ${(firstCacheBytes / 1e9).toFixed(3)} GB KV cache (${(rssGB / ((firstModelBytes + firstCacheBytes) / 1e9)).toFixed(2)}x; the process itself, V8 and the addon, is ~0.1 GB)`);
+  printTable(`inference, random-weight 2B4T shape, model file memory-mapped (${(ternaryBytes / 1e9).toFixed(3)} GB ternary; tied head ${HEAD_FORMATS.map((f) => `${f} ${(denseWeightBytes(f, c.vocab_size, c.hidden_size) / 1e9).toFixed(3)} GB`).join(", ")})`, rows);
+  printTable("peak RSS of the process running pp128 and tg64 (a child process; KV: forward()'s 256 positions and the request's, both allocated at the peak)", rss);
+  printTable(`continuous batching, ${HEAD_FORMATS[0]} head, 2 threads: B concurrent requests of 32 tokens`, batching);
   console.log("targets (bitnet.cpp on this machine: pp128 33.6 / 60.6, tg64 16.0 / 22.4 at 1 / 2 threads): pp128 >= 120 and tg64 >= 29 at 2 threads, decode >= 90% of read bandwidth, RSS <= 1.1x weights + KV");
-  console.log(`results: ${writeResults("infer", { rows, rssGB, modelBytes: firstModelBytes, cacheBytes: firstCacheBytes })}`);
-  for (const l of layers) for (const p of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) p?.dispose();
+  console.log(`results: ${writeResults("infer", { rows, rss, batching })}`);
+}
+
+if (require.main === module && process.argv[2] === "--child") {
+  child(process.argv[3], process.argv[4] === "batching" ? "batching" : "speed").catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
 }

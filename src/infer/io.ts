@@ -3,7 +3,7 @@
 // and head, and the model config as JSON in the metadata. Loading checks every tensor's presence,
 // dtype and shape against the config before anything is built.
 import { resolveBitNetConfig, ResolvedBitNetConfig } from "../nn/bitnet";
-import { PackedTernary, packedTernaryBytes, paddedCols, unpackTernary } from "../quant";
+import { PackedTernary, findInvalidTernaryCode, packedTernaryBytes, paddedCols } from "../quant";
 import { DENSE_FORMATS, DenseFormat, DenseWeights } from "../quant/dense";
 import { parseSafetensors, writeSafetensors } from "../io/safetensors";
 import { readFileBytes, releaseFileBytes } from "../io/file-bytes";
@@ -192,11 +192,8 @@ function fromBytes(fn: string, filePath: string, bytes: Uint8Array): PackedModel
         if (!(Number.isFinite(s) && s > 0)) throw new PackedModelFormatError(`${fn}: ${where} tensor 'model.layers.${i}.${name}.weight_scale' must be a finite positive scale, received ${s}`);
         const packed = new PackedTernary("tl256", projectionShape(config, key), take(`model.layers.${i}.${name}.weight`), scale);
         // Every 2-bit code must be 0, 1 or 2: a corrupted byte would give wrong numbers silently.
-        try {
-          unpackTernary(packed).dispose();
-        } catch (e) {
-          throw new PackedModelFormatError(`${fn}: ${where} tensor 'model.layers.${i}.${name}.weight' holds an invalid ternary code (${(e as Error).message})`);
-        }
+        const bad = findInvalidTernaryCode(packed.data.data());
+        if (bad >= 0) throw new PackedModelFormatError(`${fn}: ${where} tensor 'model.layers.${i}.${name}.weight' holds an invalid ternary code (3) in byte ${bad}`);
         return packed;
       };
       layers.push({

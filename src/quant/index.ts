@@ -198,6 +198,29 @@ export class PackedTernary {
   }
 }
 
+/**
+ * The byte offset of the first invalid 2-bit code (3) in packed ternary bytes, or -1. Every
+ * layout stores codes 0, 1, 2 in 2-bit fields, so this checks any of them without unpacking (no
+ * allocation: a loader checks a memory-mapped file in place).
+ */
+export function findInvalidTernaryCode(bytes: Uint8Array): number {
+  // A field holds 3 when both its bits are set: (b & (b >> 1)) has a bit at an even position.
+  const head = (4 - (bytes.byteOffset % 4)) % 4;
+  const scanBytes = (from: number, to: number): number => {
+    for (let i = from; i < to; i++) if ((bytes[i] & (bytes[i] >> 1) & 0x55) !== 0) return i;
+    return -1;
+  };
+  const first = scanBytes(0, Math.min(head, bytes.length));
+  if (first >= 0 || head >= bytes.length) return first;
+  const words = Math.floor((bytes.length - head) / 4);
+  const w = new Uint32Array(bytes.buffer, bytes.byteOffset + head, words);
+  for (let i = 0; i < words; i++) {
+    const x = w[i];
+    if ((x & (x >>> 1) & 0x55555555) !== 0) return scanBytes(head + 4 * i, head + 4 * i + 4);
+  }
+  return scanBytes(head + 4 * words, bytes.length);
+}
+
 const LAYOUTS: readonly TernaryLayout[] = ["tl256", "i2s", "hf"];
 
 /** Bytes of packed data for an [n, k] matrix. */

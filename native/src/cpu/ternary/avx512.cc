@@ -229,6 +229,9 @@ void gemm(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, si
 // which wins while M is small (measured: 700-740 GOPS at M = 128, 2 threads, vs 590-700 for the
 // panel kernel, which re-reads all activations for every 32 weight rows).
 constexpr size_t kShortM = 256;
+// Up to this many activation rows, GEMV passes over each weight group beat unpacking the weights
+// into panels (whose cost does not shrink with M): see bench/kernels' small-M rows.
+constexpr size_t kGemvRows = 16;
 constexpr size_t kShortRowsM = 32;
 
 void rearrange_x(const int8_t* x, size_t ldx, size_t m, size_t mp, size_t kp, int32_t* xt) {
@@ -289,17 +292,19 @@ void gemm_short(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t 
 void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1,
                int32_t* out, size_t ldo, uint8_t* scratch) {
   const size_t blocks = kp / kTernaryBlock;
-  if (m >= 4) {
+  if (m > kGemvRows) {
     if (m <= kShortM) gemm_short(x, ldx, m, w, kp, n0, n1, out, ldo, scratch);
     else gemm(x, ldx, m, w, kp, n0, n1, out, ldo, scratch);
     return;
   }
-  for (size_t i = 0; i < m; ++i) {
-    const int8_t* xr = x + i * ldx;
-    // A last partial group still computes four rows (the padding rows are zero weights).
-    for (size_t n = n0; n < n1; n += 4) {
+  // A group of four weight rows (at most a few KiB) is read from memory once and stays in L1
+  // while every activation row passes over it: a batch of decode steps costs one weight read.
+  for (size_t n = n0; n < n1; n += 4) {
+    const uint8_t* g = w + tl256_offset(kp, n, 0);
+    for (size_t i = 0; i < m; ++i) {
       int32_t r4[4];
-      gemv_group(xr, w + tl256_offset(kp, n, 0), blocks, r4);
+      gemv_group(x + i * ldx, g, blocks, r4);
+      // A last partial group still computes four rows (the padding rows are zero weights).
       for (size_t r = 0; r < 4 && n + r < n1; ++r) out[i * ldo + n + r] = r4[r];
     }
   }
