@@ -92,6 +92,20 @@ interface ChildResult {
  * memory-mapped (zero-copy), pp128 (median of 3) and tg64 at 1 and 2 threads, then the
  * batching table (B concurrent requests of 32 tokens each, total tokens/s) at 2 threads.
  */
+/**
+ * This process's peak resident set: VmHWM on Linux, which starts afresh at exec (getrusage's
+ * maxrss keeps the forking parent's peak, here the whole model built in memory).
+ */
+function peakRss(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 export async function child(file: string, part: "speed" | "batching"): Promise<void> {
   const model = loadPackedModel(file, { map: true });
   const rows: Row[] = [];
@@ -117,7 +131,7 @@ export async function child(file: string, part: "speed" | "batching"): Promise<v
     rows.push({ threads, "pp128 tokens/s": 128 / pp[1], "tg64 tokens/s": result.stats.decodeTokensPerSecond });
     engine.dispose();
   }
-  const out: ChildResult = { rows, batching: [], maxRssBytes: process.resourceUsage().maxRSS * 1024, modelBytes: model.bytes, cacheBytes };
+  const out: ChildResult = { rows, batching: [], maxRssBytes: peakRss(), modelBytes: model.bytes, cacheBytes };
   model.dispose();
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

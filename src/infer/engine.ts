@@ -1,9 +1,11 @@
 // The inference engine: a packed BitNet b1.58 model with KV caches, and a scheduler that batches
 // concurrent generations (continuous batching). Every generate()/stream() call is a request: it
-// waits for a batch slot and for KV-cache memory, then its prompt is prefilled in the next step
-// (one chunk on the int8 x ternary GEMM) and it decodes one token a step together with every
-// other running request (the weights are read once per step for the whole batch). Requests join
-// and leave between steps. A request gets the same tokens alone or batched (see runner.ts).
+// waits for a batch slot and for KV-cache memory, then runs in the scheduler's steps: each step
+// carries one decode token of every running request and fills the rest of its row budget
+// (maxStepRows) with prompt chunks of the requests still prefilling (on the int8 x ternary GEMM),
+// so a long prompt neither stalls the others' decoding for long nor needs a huge workspace. The
+// weights are read once per step for the whole batch. Requests join and leave between steps. A
+// request gets the same tokens alone or batched (see runner.ts).
 import { InterruptedError, onInterrupt } from "../runtime/interrupt";
 import { getMemoryLimit } from "../tensor/storage";
 import { Generator } from "../tensor/random";
@@ -74,6 +76,11 @@ export interface InferenceEngineOptions {
   maxCacheBytes?: number;
   /** Most requests waiting for a slot; more are rejected with an error (default 1024). */
   maxWaiting?: number;
+  /**
+   * Most token rows in one model step (default 64): decode tokens first, then prompt chunks.
+   * It bounds the step's working memory; forward() runs longer inputs in chunks of this size.
+   */
+  maxStepRows?: number;
 }
 
 /** Counters of the scheduler (see {@link InferenceEngine.schedulerStats}). */
@@ -106,6 +113,8 @@ interface Request {
   capacity: number;
   bytes: number;
   cache: KVCache | null;
+  /** Prompt tokens already in the cache. */
+  prefilled: number;
   /** The token the next step feeds (after the prefill). */
   next: number;
   state: "waiting" | "running" | "done";
@@ -131,6 +140,7 @@ export class InferenceEngine {
   readonly maxBatch: number;
   readonly maxCacheBytes: number;
   readonly maxWaiting: number;
+  readonly maxStepRows: number;
   readonly #runner: ModelRunner;
   #cache: KVCache | null = null;
   #waiting: Request[] = [];
@@ -165,6 +175,9 @@ export class InferenceEngine {
     this.kvCache = kvCache;
     this.maxBatch = maxBatch;
     this.maxWaiting = maxWaiting;
+    const maxStepRows = opts.maxStepRows ?? 64;
+    if (!Number.isInteger(maxStepRows) || maxStepRows < maxBatch) throw new RangeError(`${fn}: maxStepRows must be an integer >= maxBatch (${maxBatch}), received ${describe(maxStepRows)}`);
+    this.maxStepRows = maxStepRows;
     this.#runner = new ModelRunner(model, maxLength);
     const full = this.#bytesFor(maxLength);
     const maxCacheBytes = opts.maxCacheBytes ?? Math.max(full, Math.min(maxBatch * full, Math.floor(getMemoryLimit() / 4)));
@@ -229,8 +242,29 @@ export class InferenceEngine {
     }
     this.#cache ??= this.#runner.newCache(this.kvCache, this.maxLength);
     const cache = this.#cache;
-    const out = this.#runner.step([{ cache, ids: idArray, logits: opts.all ? "all" : "last" }], { gemmHead: true });
-    cache.length += T;
+    const chunk = this.maxStepRows;
+    if (T <= chunk) {
+      const out = this.#runner.step([{ cache, ids: idArray, logits: opts.all ? "all" : "last" }], { gemmHead: true });
+      cache.length += T;
+      return out;
+    }
+    const V = this.model.config.vocab_size;
+    const out = Tensor.empty([opts.all ? T : 1, V], "f32", false, fn);
+    const start = cache.length;
+    try {
+      for (let t = 0; t < T; t += chunk) {
+        const end = Math.min(T, t + chunk);
+        const last = end === T;
+        const part = this.#runner.step([{ cache, ids: idArray.subarray(t, end), logits: opts.all ? "all" : last ? "last" : "none" }], { gemmHead: true });
+        out.data().set(part.data(), opts.all ? t * V : 0);
+        part.dispose();
+        cache.length += end - t;
+      }
+    } catch (e) {
+      cache.length = start;
+      out.dispose();
+      throw e;
+    }
     return out;
   }
 
@@ -306,7 +340,7 @@ export class InferenceEngine {
     const r: Request = {
       fn, ids, sampling, maxTokens, stops, stopTokens: new Set(stopTokens), signal: opts.signal,
       generator: new Generator(sampling.seed), context: Array.from(ids), tokens: [], text: "",
-      capacity, bytes, cache: null, next: -1, state: "waiting", events: [], result: null, error: null, wake: null,
+      capacity, bytes, cache: null, prefilled: 0, next: -1, state: "waiting", events: [], result: null, error: null, wake: null,
       abandoned: false, interrupted: false, removeInterrupt: () => undefined,
       t0: performance.now(), firstAt: 0, lastAt: 0, prefillSeconds: 0,
     };
@@ -362,12 +396,23 @@ export class InferenceEngine {
         await new Promise<void>((r) => setTimeout(r, 5));
         continue;
       }
-      const batch = this.#running.slice();
-      const segments: Segment[] = batch.map((r) => ({
-        cache: r.cache as KVCache,
-        ids: r.next < 0 ? r.ids : Int32Array.of(r.next),
-        logits: "last" as const,
-      }));
+      // Decode rows first (one per request past its prompt), then prompt chunks in arrival order.
+      const batch: Request[] = [];
+      const segments: Segment[] = [];
+      let rows = 0;
+      for (const r of this.#running) {
+        if (r.prefilled < r.ids.length) continue;
+        batch.push(r);
+        segments.push({ cache: r.cache as KVCache, ids: Int32Array.of(r.next), logits: "last" });
+        rows++;
+      }
+      for (const r of this.#running) {
+        if (r.prefilled >= r.ids.length || rows >= this.maxStepRows) continue;
+        const end = Math.min(r.ids.length, r.prefilled + this.maxStepRows - rows);
+        batch.push(r);
+        segments.push({ cache: r.cache as KVCache, ids: r.ids.subarray(r.prefilled, end), logits: end === r.ids.length ? "last" : "none" });
+        rows += end - r.prefilled;
+      }
       const t = performance.now();
       let logits: Tensor<"f32">;
       try {
@@ -379,14 +424,21 @@ export class InferenceEngine {
       }
       const seconds = (performance.now() - t) / 1000;
       this.#counters.steps++;
-      this.#counters.stepRows += batch.length;
+      this.#counters.stepRows += rows;
       const V = this.model.config.vocab_size;
       const data = logits.data();
+      let row = 0;
       batch.forEach((r, i) => {
-        const cache = r.cache as KVCache;
-        cache.length += segments[i].ids.length;
-        if (r.next < 0) r.prefillSeconds = seconds;
-        this.#advance(r, data.subarray(i * V, (i + 1) * V));
+        const seg = segments[i];
+        (r.cache as KVCache).length += seg.ids.length;
+        const prefilling = r.prefilled < r.ids.length;
+        if (prefilling) {
+          r.prefilled += seg.ids.length;
+          r.prefillSeconds += seconds;
+        }
+        if (seg.logits === "none") return;
+        this.#advance(r, data.subarray(row * V, (row + 1) * V));
+        row++;
       });
       logits.dispose();
       // Consumers, new requests, aborts and interrupts run between steps.

@@ -40,7 +40,7 @@ test("32 concurrent generations of mixed lengths: all complete, each with exactl
   const solo = new InferenceEngine(packed, { tokenizer, maxBatch: 1 });
   const alone: GenerationResult[] = [];
   for (const r of requests()) alone.push(await solo.generate(r.prompt, r.opts));
-  assert.equal(solo.schedulerStats().stepRows, solo.schedulerStats().steps, "maxBatch 1: one row a step");
+  assert.equal(solo.schedulerStats().completed, 32);
   solo.dispose();
 
   const engine = new InferenceEngine(packed, { tokenizer, maxBatch: 8 });
@@ -105,4 +105,24 @@ test("cancellation frees the cache at once; disposing the engine ends running an
   for (const p of [b, c, d]) await assert.rejects(p, /InferenceEngine.stream: the engine was disposed/);
   await assert.rejects(engine.generate("the "), /InferenceEngine.stream: the engine was disposed/);
   assert.equal(memoryStats().liveTensors, live, "every KV cache freed");
+});
+
+test("chunked prefill: prompts longer than maxStepRows run in chunks (interleaved with other requests' decoding) with the same logits and tokens", async () => {
+  const ids = Array.from(tokenizer.encode("the quick brown fox jumps over the lazy dog. the quick"));
+  const whole = new InferenceEngine(packed, { tokenizer, maxStepRows: 64 });
+  const chunked = new InferenceEngine(packed, { tokenizer, maxStepRows: 8, maxBatch: 4 });
+  const a = whole.forward(ids, { all: true });
+  const b = chunked.forward(ids, { all: true });
+  assert.deepEqual(b.toFloat32Array(), a.toFloat32Array(), "forward() in chunks of 8 equals one chunk");
+  a.dispose();
+  b.dispose();
+  const opts = { maxTokens: 12, temperature: 0.7, seed: 4 };
+  const alone = await whole.generate(ids, opts);
+  const [short, long] = await Promise.all([chunked.generate("the ", { maxTokens: 20, temperature: 0 }), chunked.generate(ids, opts)]);
+  assert.deepEqual(long.tokens, alone.tokens, "same tokens when prefilled 8 rows a step beside a decoding request");
+  assert.equal(short.tokens.length, 20);
+  assert.ok(chunked.schedulerStats().steps >= Math.ceil(ids.length / 8), "the long prompt took several steps");
+  assert.throws(() => new InferenceEngine(packed, { maxBatch: 8, maxStepRows: 4 }), /InferenceEngine: maxStepRows must be an integer >= maxBatch \(8\), received 4/);
+  whole.dispose();
+  chunked.dispose();
 });
