@@ -3,3 +3,4 @@ export { InferenceEngine, InferenceEngineOptions, SchedulerStats, TokenizerLike,
 export { KVCacheFormat } from "./runner";
 export { SamplingOptions, sampleToken, resolveSampling } from "./sampling";
 export { savePackedModel, loadPackedModel, PackedModelFormatError } from "./io";
+export { exportGGUF, loadGGUF, ggufTokenizerToJSON, ExportGGUFOptions, LoadGGUFOptions, LoadedGGUF, HFTokenizerJSON } from "./gguf-model";
