@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { describe } from "../tensor/dtype";
 import { PackedModel } from "./pack";
 import { loadPackedModel } from "./io";
+import { loadGGUF } from "./gguf-model";
 
 /** Counters of a {@link ModelCache}. */
 export interface ModelCacheStats {
@@ -43,6 +44,7 @@ export class ModelCache {
     if (opts === null || typeof opts !== "object") throw new TypeError(`${fn}: opts must be an object with maxBytes, received ${describe(opts)}`);
     if (!Number.isSafeInteger(opts.maxBytes) || opts.maxBytes < 1) throw new RangeError(`${fn}: maxBytes must be a positive integer, received ${describe(opts.maxBytes)}`);
     this.maxBytes = opts.maxBytes;
+    this.addLoader((p) => p.toLowerCase().endsWith(".gguf"), (p) => loadGGUF(p).model);
   }
 
   get stats(): ModelCacheStats {
@@ -95,7 +97,8 @@ export class ModelCache {
 
   /**
    * Loads a model file through the cache, keyed by its absolute path; a file modified since it
-   * was cached is loaded again. Our packed-model files by default; {@link addLoader} adds kinds.
+   * was cached is loaded again. `.gguf` files through loadGGUF, other files as our packed-model
+   * files; {@link addLoader} adds kinds.
    */
   load(filePath: string): PackedModel {
     const fn = "ModelCache.load";

@@ -4,3 +4,4 @@ export { KVCacheFormat } from "./runner";
 export { SamplingOptions, sampleToken, resolveSampling } from "./sampling";
 export { savePackedModel, loadPackedModel, PackedModelFormatError } from "./io";
 export { ModelCache, ModelCacheStats, ModelLoader } from "./cache";
+export { exportGGUF, loadGGUF, ggufTokenizerToJSON, ExportGGUFOptions, LoadGGUFOptions, LoadedGGUF, HFTokenizerJSON } from "./gguf-model";

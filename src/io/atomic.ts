@@ -54,19 +54,33 @@ const WRITE_PIECE = 1 << 30;
  *
  * @param fn The public function writing, which starts every error message.
  * @param filePath Where the file goes (relative to the working directory or absolute).
- * @param chunks The file's bytes, in order (views of any memory, e.g. tensor data).
- * @throws TypeError for a wrong kind of argument; Error `${fn}: cannot write '<path>': <reason>
- *   (<CODE>)` with the file-system error as `cause` when the write fails.
+ * @param chunks The file's bytes, in order (views of any memory, e.g. tensor data): an array, or
+ *   an iterable that makes each chunk when it is reached (so a large file need not be in memory
+ *   at once). An error thrown by the iterable is rethrown as it is, after the temporary file is
+ *   removed.
+ * @throws TypeError for a wrong kind of argument (a chunk that is not a Uint8Array); Error
+ *   `${fn}: cannot write '<path>': <reason> (<CODE>)` with the file-system error as `cause` when
+ *   the write fails.
  */
-export function writeFileAtomic(fn: string, filePath: string, chunks: readonly Uint8Array[]): void {
+export function writeFileAtomic(fn: string, filePath: string, chunks: readonly Uint8Array[] | Iterable<Uint8Array>): void {
   if (typeof fn !== "string") throw new TypeError(`writeFileAtomic: fn must be a string, received ${describe(fn)}`);
   if (typeof filePath !== "string" || filePath.length === 0) {
     throw new TypeError(`${fn}: path must be a non-empty string, received ${describe(filePath)}`);
   }
-  if (!Array.isArray(chunks)) throw new TypeError(`${fn}: chunks must be an array of Uint8Array, received ${describe(chunks)}`);
-  chunks.forEach((c, i) => {
-    if (!(c instanceof Uint8Array)) throw new TypeError(`${fn}: chunks[${i}] must be a Uint8Array, received ${describe(c)}`);
-  });
+  const isArray = Array.isArray(chunks);
+  if (!isArray && (chunks === null || typeof chunks !== "object" || typeof (chunks as Iterable<Uint8Array>)[Symbol.iterator] !== "function")) {
+    throw new TypeError(`${fn}: chunks must be an array of Uint8Array or an iterable of them, received ${describe(chunks)}`);
+  }
+  const notBytes = (c: unknown, i: number): TypeError => new TypeError(`${fn}: chunks[${i}] must be a Uint8Array, received ${describe(c)}`);
+  // An array is checked before the file is created; an iterable's chunks as they come.
+  if (isArray) {
+    (chunks as readonly unknown[]).forEach((c, i) => {
+      if (!(c instanceof Uint8Array)) throw notBytes(c, i);
+    });
+  }
+  // What the iterable threw (or a chunk of the wrong kind): passed on unwrapped.
+  let ownError: { error: unknown } | undefined;
+  let it: Iterator<Uint8Array> | undefined;
   const dir = path.dirname(path.resolve(filePath));
   const tmp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   let fd: number | undefined;
@@ -74,7 +88,18 @@ export function writeFileAtomic(fn: string, filePath: string, chunks: readonly U
   try {
     fd = fs.openSync(tmp, "wx", 0o644);
     created = true;
-    for (const chunk of chunks) {
+    it = chunks[Symbol.iterator]();
+    for (let i = 0; ; i++) {
+      let step: IteratorResult<Uint8Array>;
+      try {
+        step = it.next();
+        if (!step.done && !(step.value instanceof Uint8Array)) throw notBytes(step.value, i);
+      } catch (e) {
+        ownError = { error: e };
+        throw e;
+      }
+      if (step.done) break;
+      const chunk = step.value;
       let at = 0;
       while (at < chunk.length) at += fs.writeSync(fd, chunk, at, Math.min(chunk.length - at, WRITE_PIECE));
     }
@@ -84,6 +109,12 @@ export function writeFileAtomic(fn: string, filePath: string, chunks: readonly U
     fs.closeSync(closing);
     fs.renameSync(tmp, filePath);
   } catch (e) {
+    // A generator left half-way gets to run its finally blocks (freeing what it holds).
+    try {
+      it?.return?.();
+    } catch {
+      // the write's own error is the one to report
+    }
     if (fd !== undefined) {
       try {
         fs.closeSync(fd);
@@ -98,6 +129,7 @@ export function writeFileAtomic(fn: string, filePath: string, chunks: readonly U
         // gone already (or never renamed away): nothing left to clean
       }
     }
+    if (ownError !== undefined && ownError.error === e) throw e;
     throw new Error(`${fn}: cannot write '${filePath}': ${fsReason(e)}`, { cause: e });
   }
   // Some file systems refuse fsync on a directory (EINVAL, EISDIR, EACCES...): the data is safe

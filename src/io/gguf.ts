@@ -10,10 +10,12 @@
 // its data is handed out as a view of the file's bytes: parsing copies no tensor data.
 //
 // Writing lays tensors out in the given order, each at the next multiple of the alignment (as
-// llama.cpp's writer does), and streams the data through writeFileAtomic without concatenating it.
+// llama.cpp's writer does), and streams the data through writeFileAtomic without concatenating it;
+// a tensor's data may be a function that makes it when the writer reaches it, so a converter
+// holds one converted tensor at a time, not the whole file.
 import { describe } from "../tensor/dtype";
 import { writeFileAtomic } from "./atomic";
-import { readFileBytes } from "./file-bytes";
+import { readFileBytes, releaseFileBytes } from "./file-bytes";
 import { GGMLTypeInfo, GGMLTypeName, GGUFFormatError, ggmlTypeInfo, tensorBytesOrProblem } from "./ggml-types";
 
 export { GGUFFormatError } from "./ggml-types";
@@ -94,8 +96,11 @@ export interface GGUFTensorInput {
   readonly type: number | GGMLTypeName;
   /** Row-major shape, 1 to 4 dimensions (written reversed, as ne). */
   readonly shape: readonly number[];
-  /** Exactly ggmlTensorBytes(type, shape) bytes. */
-  readonly data: Uint8Array;
+  /**
+   * Exactly ggmlTensorBytes(type, shape) bytes, or a function returning them, called once when
+   * the data is written (writeGGUF: in file order, each result released before the next call).
+   */
+  readonly data: Uint8Array | (() => Uint8Array);
 }
 
 /** What {@link writeGGUF} and {@link encodeGGUF} write. */
@@ -476,14 +481,21 @@ export function parseGGUF(bytes: Uint8Array, name = "<buffer>"): GGUFFile {
 
 /**
  * Reads and parses a GGUF file (see {@link parseGGUF}). The tensors' `data` are views of one
- * buffer holding the whole file.
+ * buffer holding the whole file: memory-mapped from 64 MiB (see readFileBytes; `opts.map`
+ * forces either way), released with releaseFileBytes(file.bytes).
  *
  * @throws TypeError for a bad path; Error naming the file when it cannot be read;
  *   {@link GGUFFormatError} naming the file for anything that breaks the format.
  */
-export function readGGUF(filePath: string): GGUFFile {
+export function readGGUF(filePath: string, opts: { map?: boolean } = {}): GGUFFile & { bytes: Uint8Array } {
   const fn = "readGGUF";
-  return parse(fn, readFileBytes(filePath, fn), filePath);
+  const bytes = readFileBytes(filePath, fn, opts);
+  try {
+    return Object.assign(parse(fn, bytes, filePath), { bytes });
+  } catch (e) {
+    releaseFileBytes(bytes);
+    throw e;
+  }
 }
 
 /**
@@ -778,20 +790,62 @@ function metadataEntries(fn: string, metadata: unknown): [string, GGUFValue][] {
 /**
  * Encodes a GGUF version 3 file as a list of chunks whose concatenation is the file: one chunk
  * with the header, metadata, tensor infos and padding, then each tensor's data (the caller's
- * bytes, not copies) and its padding. Tensors are laid out in order, each at the next multiple
- * of the alignment.
+ * bytes, not copies; data given as a function is made here) and its padding. Tensors are laid
+ * out in order, each at the next multiple of the alignment.
  *
  * @throws TypeError / RangeError naming the key or tensor for a malformed value (wrong type,
  *   out of range, lone surrogate, nesting deeper than 8), a duplicate tensor name, a name over
  *   63 bytes, an unknown type, a shape that is not 1 to 4 dimensions or does not fit the type's
- *   blocks, data whose length differs from what type and shape need, or an alignment that is not
- *   a power of two or disagrees with `general.alignment`.
+ *   blocks, data whose length differs from what type and shape need (also what a data function
+ *   returns), or an alignment that is not a power of two or disagrees with `general.alignment`;
+ *   whatever a data function throws.
  */
 export function encodeGGUF(spec: GGUFWriteSpec): Uint8Array[] {
   return encode("encodeGGUF", spec);
 }
 
+/** A tensor's data as {@link encode} lays it out: given bytes or their maker, then `pad` zeros. */
+interface DataPart {
+  readonly name: string;
+  readonly data: Uint8Array | (() => Uint8Array);
+  readonly bytes: number;
+  readonly pad: number;
+}
+
+/** The bytes of a part, made now when lazy and checked against the size its info announced. */
+function partBytes(fn: string, part: DataPart): Uint8Array {
+  if (part.data instanceof Uint8Array) return part.data;
+  const made: unknown = part.data();
+  if (!(made instanceof Uint8Array)) throw new TypeError(`${fn}: the data function of tensor ${quote(part.name)} must return a Uint8Array, returned ${describe(made)}`);
+  if (made.length !== part.bytes) throw new RangeError(`${fn}: the data function of tensor ${quote(part.name)} returned ${made.length} bytes, expected ${part.bytes}`);
+  return made;
+}
+
 function encode(fn: string, spec: GGUFWriteSpec): Uint8Array[] {
+  const { header, parts, alignment } = layout(fn, spec);
+  const chunks: Uint8Array[] = [header];
+  const zeros = new Uint8Array(alignment);
+  for (const part of parts) {
+    const bytes = partBytes(fn, part);
+    if (bytes.length > 0) chunks.push(bytes);
+    if (part.pad > 0) chunks.push(zeros.subarray(0, part.pad));
+  }
+  return chunks;
+}
+
+/** The file as chunks made one tensor at a time (lazy data is made when reached). */
+function* stream(fn: string, header: Uint8Array, parts: readonly DataPart[], alignment: number): Generator<Uint8Array> {
+  const zeros = new Uint8Array(alignment);
+  yield header;
+  for (const part of parts) {
+    const bytes = partBytes(fn, part);
+    if (bytes.length > 0) yield bytes;
+    if (part.pad > 0) yield zeros.subarray(0, part.pad);
+  }
+}
+
+/** Checks the spec and encodes everything before the data section; the data stays as given. */
+function layout(fn: string, spec: GGUFWriteSpec): { header: Uint8Array; parts: DataPart[]; alignment: number } {
   if (spec === null || typeof spec !== "object") throw new TypeError(`${fn}: spec must be an object { metadata, tensors, alignment }, received ${describe(spec)}`);
   const entries = metadataEntries(fn, spec.metadata);
   const tensors = spec.tensors ?? [];
@@ -832,7 +886,7 @@ function encode(fn: string, spec: GGUFWriteSpec): Uint8Array[] {
   }
 
   const names = new Set<string>();
-  const data: { bytes: Uint8Array; pad: number }[] = [];
+  const parts: DataPart[] = [];
   let offset = 0;
   tensors.forEach((t: GGUFTensorInput, i: number) => {
     if (t === null || typeof t !== "object") throw new TypeError(`${fn}: tensors[${i}] must be { name, type, shape, data }, received ${describe(t)}`);
@@ -852,36 +906,33 @@ function encode(fn: string, spec: GGUFWriteSpec): Uint8Array[] {
     const ne = [...shape].reverse();
     const bytes = tensorBytesOrProblem(info, ne);
     if (typeof bytes === "string") throw new RangeError(`${fn}: ${what} is ${info.name} [${shape.join(", ")}]: ${bytes}`);
-    if (!(t.data instanceof Uint8Array)) throw new TypeError(`${fn}: ${what} data must be a Uint8Array, received ${describe(t.data)}`);
-    if (t.data.length !== bytes) throw new RangeError(`${fn}: ${what} is ${info.name} [${shape.join(", ")}], which takes ${bytes} bytes, but its data has ${t.data.length}`);
+    if (!(t.data instanceof Uint8Array) && typeof t.data !== "function") throw new TypeError(`${fn}: ${what} data must be a Uint8Array or a function returning one, received ${describe(t.data)}`);
+    if (t.data instanceof Uint8Array && t.data.length !== bytes) throw new RangeError(`${fn}: ${what} is ${info.name} [${shape.join(", ")}], which takes ${bytes} bytes, but its data has ${t.data.length}`);
     w.string(name);
     w.u32(ne.length);
     for (const d of ne) w.u64(BigInt(d));
     w.u32(info.id);
     w.u64(BigInt(offset));
     const pad = (alignment - (bytes % alignment)) % alignment;
-    data.push({ bytes: t.data, pad });
+    parts.push({ name, data: t.data, bytes, pad });
     offset += bytes + pad;
   });
   w.zeros((alignment - (w.length % alignment)) % alignment);
-
-  const chunks: Uint8Array[] = [w.result()];
-  const zeros = new Uint8Array(alignment);
-  for (const { bytes, pad } of data) {
-    if (bytes.length > 0) chunks.push(bytes);
-    if (pad > 0) chunks.push(zeros.subarray(0, pad));
-  }
-  return chunks;
+  return { header: w.result(), parts, alignment };
 }
 
 /**
  * Writes a GGUF version 3 file atomically (see {@link writeFileAtomic} and {@link encodeGGUF}
- * for the layout). Tensor data is written straight from the given arrays.
+ * for the layout). Tensor data is written straight from the given arrays; data given as a
+ * function is made when the writer reaches it, one tensor at a time, so only one made tensor is
+ * held at once. Everything but lazy data is checked before the file is created.
  *
- * @throws as {@link encodeGGUF}; Error naming the file when the write fails.
+ * @throws as {@link encodeGGUF} (a data function's error after the temporary file is removed);
+ *   Error naming the file when the write fails.
  */
 export function writeGGUF(filePath: string, spec: GGUFWriteSpec): void {
   const fn = "writeGGUF";
   if (typeof filePath !== "string" || filePath.length === 0) throw new TypeError(`${fn}: path must be a non-empty string, received ${describe(filePath)}`);
-  writeFileAtomic(fn, filePath, encode(fn, spec));
+  const { header, parts, alignment } = layout(fn, spec);
+  writeFileAtomic(fn, filePath, stream(fn, header, parts, alignment));
 }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BitNetLM, ModelCache, PackedModel, packModel, savePackedModel } from "../../src";
+import { BitNetLM, ModelCache, PackedModel, exportGGUF, packModel, savePackedModel } from "../../src";
 import { trainedModel } from "./fixture";
 
 let lm: BitNetLM;
@@ -63,6 +63,18 @@ test("LRU within the byte budget: hits, misses, evictions of the least recently 
   cache.clear();
   assert.ok(a2.disposed);
   assert.equal(cache.stats.bytes, 0);
+  // GGUF files go through loadGGUF.
+  const gguf = path.join(dir, "m.gguf");
+  // I2_S needs rows of whole 128-weight blocks.
+  const wide = new BitNetLM({ hidden_size: 128, intermediate_size: 256, num_hidden_layers: 1, num_attention_heads: 2, vocab_size: 40 }, { seed: 1 });
+  const big = packModel(wide, { headFormat: "f16" });
+  exportGGUF(big, gguf);
+  big.dispose();
+  wide.dispose();
+  const g = cache.load(gguf);
+  assert.equal(g.layers[0].q.layout, "i2s");
+  assert.equal(cache.load(gguf), g);
+  cache.clear();
   assert.throws(() => new ModelCache({ maxBytes: 0 }), /ModelCache: maxBytes must be a positive integer, received 0/);
   assert.throws(() => cache.load(path.join(dir, "missing.safetensors")), /ModelCache.load: cannot read '.*missing.safetensors'/);
   assert.throws(() => cache.get("x", () => ({}) as PackedModel), /load\(\) must return a PackedModel/);

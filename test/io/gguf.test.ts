@@ -397,6 +397,35 @@ describe("GGUF metadata round trips", () => {
   });
 });
 
+describe("lazy tensor data", () => {
+  it("data given as functions: the same bytes, each made once in file order; bad results and errors are named", () => {
+    const golden = goldenBytes();
+    const calls: string[] = [];
+    const lazy = () => {
+      const spec = goldenSpec();
+      return { ...spec, tensors: spec.tensors.map((t) => ({ ...t, data: () => (calls.push(t.name), t.data as Uint8Array) })) };
+    };
+    const p = freshPath();
+    writeGGUF(p, lazy());
+    assert.deepEqual(new Uint8Array(fs.readFileSync(p)), golden);
+    const names = goldenSpec().tensors.map((t) => t.name);
+    assert.deepEqual(calls, names, "one call per tensor, in order");
+    calls.length = 0;
+    assert.deepEqual(concat(encodeGGUF(lazy())), golden);
+    assert.deepEqual(calls, names);
+
+    const one = (data: () => unknown) => ({ tensors: [{ name: "w", type: "F32" as const, shape: [3], data: data as () => Uint8Array }] });
+    const target = freshPath();
+    assert.throws(() => writeGGUF(target, one(() => new Uint8Array(8))), { name: "RangeError", message: "writeGGUF: the data function of tensor 'w' returned 8 bytes, expected 12" });
+    assert.throws(() => encodeGGUF(one(() => [1, 2, 3])), { name: "TypeError", message: "encodeGGUF: the data function of tensor 'w' must return a Uint8Array, returned an array of length 3" });
+    const boom = new Error("conversion failed");
+    assert.throws(() => writeGGUF(target, one(() => { throw boom; })), (e) => e === boom);
+    assert.equal(fs.existsSync(target), false);
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")), [], "no temporary file is left");
+    assert.throws(() => encodeGGUF({ tensors: [{ name: "w", type: "F32", shape: [1], data: 5 as unknown as Uint8Array }] }), { name: "TypeError", message: /tensor 'w' data must be a Uint8Array or a function returning one, received 5/ });
+  });
+});
+
 describe("ggml type sizes", () => {
   it("ggmlTensorBytes follows the block sizes", () => {
     assert.equal(ggmlTensorBytes("F32", [3, 5]), 60);

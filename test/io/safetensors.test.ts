@@ -640,6 +640,39 @@ describe("writeFileAtomic", () => {
     assert.deepEqual(tempFiles(), []);
   });
 
+  it("takes an iterable that makes chunks as they are reached; its errors pass through unchanged", () => {
+    const p = freshPath("iterable.bin");
+    const made: number[] = [];
+    function* chunks(): Generator<Uint8Array> {
+      for (let i = 0; i < 3; i++) {
+        made.push(i);
+        yield new Uint8Array([i, i]);
+      }
+    }
+    writeFileAtomic("test", p, chunks());
+    assert.deepEqual(Array.from(fs.readFileSync(p)), [0, 0, 1, 1, 2, 2]);
+    assert.deepEqual(made, [0, 1, 2]);
+    const boom = new Error("made badly");
+    let cleaned = false;
+    function* failing(): Generator<Uint8Array> {
+      try {
+        yield new Uint8Array([9]);
+        throw boom;
+      } finally {
+        cleaned = true;
+      }
+    }
+    assert.throws(() => writeFileAtomic("test", p, failing()), (e) => e === boom);
+    assert.equal(cleaned, true);
+    assert.deepEqual(Array.from(fs.readFileSync(p)), [0, 0, 1, 1, 2, 2], "the old file stays");
+    function* wrongKind(): Generator<unknown> {
+      yield new Uint8Array([1]);
+      yield "two";
+    }
+    assert.throws(() => writeFileAtomic("test", p, wrongKind() as Iterable<Uint8Array>), { name: "TypeError", message: "test: chunks[1] must be a Uint8Array, received 'two'" });
+    assert.deepEqual(tempFiles(), []);
+  });
+
   it("validates its arguments before touching the file system", () => {
     const p = freshPath("never.bin");
     assert.throws(() => writeFileAtomic("f", p, [new Uint8Array(1), [1] as unknown as Uint8Array]), { name: "TypeError", message: "f: chunks[1] must be a Uint8Array, received an array of length 1" });
