@@ -3,3 +3,5 @@ export { InferenceEngine, InferenceEngineOptions, SchedulerStats, TokenizerLike,
 export { KVCacheFormat } from "./runner";
 export { SamplingOptions, sampleToken, resolveSampling } from "./sampling";
 export { savePackedModel, loadPackedModel, PackedModelFormatError } from "./io";
+export { HFTokenizer, HFTokenizerOptions, HFEncodeOptions, HFDecodeOptions, HFFormatError } from "./hf-tokenizer";
+export { bitNetConfigFromHF, loadHFBitNet, loadHFBitNetLM, LoadHFBitNetOptions, HFBitNet } from "./huggingface";
