@@ -8,6 +8,7 @@ import { describe } from "../tensor/dtype";
 import { PackedModel } from "./pack";
 import { loadPackedModel } from "./io";
 import { loadGGUF } from "./gguf-model";
+import { loadHFBitNet } from "./huggingface";
 
 /** Counters of a {@link ModelCache}. */
 export interface ModelCacheStats {
@@ -45,6 +46,7 @@ export class ModelCache {
     if (!Number.isSafeInteger(opts.maxBytes) || opts.maxBytes < 1) throw new RangeError(`${fn}: maxBytes must be a positive integer, received ${describe(opts.maxBytes)}`);
     this.maxBytes = opts.maxBytes;
     this.addLoader((p) => p.toLowerCase().endsWith(".gguf"), (p) => loadGGUF(p).model);
+    this.addLoader((p) => fs.existsSync(path.join(p, "config.json")), (p) => loadHFBitNet(p).model);
   }
 
   get stats(): ModelCacheStats {
@@ -97,7 +99,8 @@ export class ModelCache {
 
   /**
    * Loads a model file through the cache, keyed by its absolute path; a file modified since it
-   * was cached is loaded again. `.gguf` files through loadGGUF, other files as our packed-model
+   * was cached is loaded again. `.gguf` files through loadGGUF, Hugging Face checkpoint
+   * directories (with a config.json) through loadHFBitNet, other files as our packed-model
    * files; {@link addLoader} adds kinds.
    */
   load(filePath: string): PackedModel {

@@ -25,6 +25,7 @@ import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import { addon } from "../backend/addon";
 import { releaseFileBytes } from "../io/file-bytes";
+import { HFTokenizer } from "./hf-tokenizer";
 import { GGUFFile, GGUFTensorInfo, GGUFTensorInput, GGUFValue, readGGUF, writeGGUF, ggufString, ggufNumber, ggufArray, ggufBool } from "../io/gguf";
 import {
   GGMLTypeName,
@@ -85,6 +86,13 @@ export interface LoadedGGUF {
   metadata: ReadonlyMap<string, GGUFValue>;
   /** The tokenizer as a Hugging Face tokenizer.json object, when the file has a "gpt2" one. */
   tokenizerJSON?: HFTokenizerJSON;
+  /**
+   * That tokenizer, ready for an InferenceEngine, when HFTokenizer accepts it (byte-level BPE with
+   * all 256 byte symbols, LLaMA-3's or GPT-2's split); see `tokenizerError` otherwise.
+   */
+  tokenizer?: HFTokenizer;
+  /** Why `tokenizerJSON` could not be made a tokenizer. */
+  tokenizerError?: string;
 }
 
 /** GGUF architectures bitnet-lab writes and reads, by feed-forward activation. */
@@ -959,7 +967,20 @@ function fromFile(fn: string, filePath: string, file: GGUFFile, headFormat: Dens
       }
     }
     const model = new PackedModel(config, embedding, layers, norm("output_norm.weight"), head);
-    return tokenizerJSON === undefined ? { model, metadata: meta } : { model, metadata: meta, tokenizerJSON };
+    if (tokenizerJSON === undefined) return { model, metadata: meta };
+    try {
+      const tokenOf = (key: string): string | undefined => {
+        const id = meta.get(key);
+        const vocab = (tokenizerJSON as { model?: { vocab?: Record<string, number> } }).model?.vocab ?? {};
+        const added = ((tokenizerJSON as { added_tokens?: { id: number; content: string }[] }).added_tokens ?? []).map((t) => [t.content, t.id] as const);
+        if (id === undefined || typeof id.value !== "number") return undefined;
+        return [...Object.entries(vocab), ...added].find(([, v]) => v === id.value)?.[0];
+      };
+      const tokenizer = HFTokenizer.fromJSON(tokenizerJSON, { bosToken: tokenOf("tokenizer.ggml.bos_token_id"), eosToken: tokenOf("tokenizer.ggml.eos_token_id") });
+      return { model, metadata: meta, tokenizerJSON, tokenizer };
+    } catch (e) {
+      return { model, metadata: meta, tokenizerJSON, tokenizerError: (e as Error).message };
+    }
   } catch (e) {
     for (const x of owned) x.dispose();
     throw e;

@@ -5,3 +5,5 @@ export { SamplingOptions, sampleToken, resolveSampling } from "./sampling";
 export { savePackedModel, loadPackedModel, PackedModelFormatError } from "./io";
 export { ModelCache, ModelCacheStats, ModelLoader } from "./cache";
 export { exportGGUF, loadGGUF, ggufTokenizerToJSON, ExportGGUFOptions, LoadGGUFOptions, LoadedGGUF, HFTokenizerJSON } from "./gguf-model";
+export { HFTokenizer, HFTokenizerOptions, HFEncodeOptions, HFDecodeOptions, HFFormatError } from "./hf-tokenizer";
+export { bitNetConfigFromHF, loadHFBitNet, loadHFBitNetLM, LoadHFBitNetOptions, HFBitNet } from "./huggingface";

@@ -94,7 +94,15 @@ function packProjection(fn: string, name: string, m: unknown): PackedTernary {
   }
 }
 
-const copy = (t: Tensor<"f32">): Tensor<"f32"> => t.detach().clone() as Tensor<"f32">;
+// The detached view is disposed here: left to the garbage collector it counted as a live tensor.
+const copy = (t: Tensor<"f32">): Tensor<"f32"> => {
+  const d = t.detach();
+  try {
+    return d.clone() as Tensor<"f32">;
+  } finally {
+    d.dispose();
+  }
+};
 
 /** Options of {@link packModel}. */
 export interface PackModelOptions {

@@ -91,7 +91,15 @@ export class DenseWeights {
     const [rows, cols] = w.shape;
     if (format !== "int8") {
       // to() of the same dtype is a view; the weights get storage of their own.
-      const data = w.dtype === STORAGE_DTYPE[format] ? (w.detach().clone() as DenseData) : (w.to(STORAGE_DTYPE[format]) as DenseData);
+      let data: DenseData;
+      if (w.dtype === STORAGE_DTYPE[format]) {
+        const view = w.detach();
+        try {
+          data = view.clone() as DenseData;
+        } finally {
+          view.dispose();
+        }
+      } else data = w.to(STORAGE_DTYPE[format]) as DenseData;
       return new DenseWeights(format, rows, cols, data);
     }
     const data = Tensor.empty([rows, paddedCols(cols)], "i8", false, fn);

@@ -475,9 +475,18 @@ test("character vocabularies with multi-byte characters: merges rebuild each cha
   assert.deepEqual(value(gb, "tokenizer.ggml.merges"), []);
   const hfb = new HFTokenizer(ggufTokenizerToJSON(gb), {});
   assert.deepEqual(hfb.encode(text).ids, Array.from(new ByteTokenizer().encode(text)));
+  // loadGGUF gives a ready tokenizer (our HFTokenizer) when the vocabulary has every byte.
+  const loadedB = loadGGUF(fb);
+  assert.ok(loadedB.tokenizer, loadedB.tokenizerError);
+  assert.deepEqual(Array.from(loadedB.tokenizer.encode(text, { addBos: false })), Array.from(new ByteTokenizer().encode(text)));
+  loadedB.model.dispose();
   // The fixture model's tokenizer through its GGUF file encodes the training text like CharTokenizer.
-  const hfc = new HFTokenizer(loadGGUF(fresh_export(packed)).tokenizerJSON!, {});
+  const loadedC = loadGGUF(fresh_export(packed));
+  const hfc = new HFTokenizer(loadedC.tokenizerJSON!, {});
   assert.deepEqual(hfc.encode(TEXT.slice(0, 200)).ids, Array.from(tokenizer.encode(TEXT.slice(0, 200))));
+  assert.equal(loadedC.tokenizer, undefined, "a character vocabulary lacks byte symbols: no HFTokenizer");
+  assert.match(loadedC.tokenizerError ?? "", /byte/);
+  loadedC.model.dispose();
   for (const x of [p, m, pb, mb]) x.dispose();
 });
 
