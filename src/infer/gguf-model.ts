@@ -38,6 +38,7 @@ import {
   BlockTernary,
 } from "../io/ggml-types";
 import { PackedLayer, PackedModel } from "./pack";
+import { NormKey, ProjectionKey, projectionShape } from "./layout";
 
 /** A Hugging Face tokenizer.json, as parsed JSON. */
 export type HFTokenizerJSON = Record<string, unknown>;
@@ -101,8 +102,6 @@ const ARCH_BY_ACT = { silu: "bitnet", relu2: "bitnet-b1.58" } as const;
 const FILE_TYPE_I2S = 40;
 const ALIGNMENT = 32;
 
-type ProjectionKey = "q" | "k" | "v" | "o" | "gate" | "up" | "down";
-type NormKey = "inputNorm" | "postAttentionNorm" | "attnSubNorm" | "ffnSubNorm";
 
 const PROJECTIONS: readonly [ProjectionKey, string][] = [
   ["q", "attn_q"],
@@ -119,26 +118,6 @@ const NORMS: readonly [NormKey, string][] = [
   ["attnSubNorm", "attn_sub_norm"],
   ["ffnSubNorm", "ffn_sub_norm"],
 ];
-
-/** [n, k] of a projection under `c` (rows = output features). */
-function projectionShape(c: ResolvedBitNetConfig, which: ProjectionKey): [number, number] {
-  const d = c.hidden_size;
-  const hd = d / c.num_attention_heads;
-  switch (which) {
-    case "q":
-      return [c.num_attention_heads * hd, d];
-    case "k":
-    case "v":
-      return [c.num_key_value_heads * hd, d];
-    case "o":
-      return [d, c.num_attention_heads * hd];
-    case "gate":
-    case "up":
-      return [c.intermediate_size, d];
-    case "down":
-      return [d, c.intermediate_size];
-  }
-}
 
 function normWidth(c: ResolvedBitNetConfig, which: NormKey): number {
   return which === "ffnSubNorm" ? c.intermediate_size : c.hidden_size;

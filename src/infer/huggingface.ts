@@ -16,6 +16,7 @@ import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import { HFFormatError, HFTokenizer } from "./hf-tokenizer";
 import { PackedLayer, PackedModel, packModel } from "./pack";
+import { PROJECTIONS, ProjectionKey, projectionShape } from "./layout";
 
 export { HFFormatError } from "./hf-tokenizer";
 
@@ -152,36 +153,6 @@ export interface HFBitNet {
 }
 
 const FLOAT_DTYPES = ["BF16", "F16", "F32"];
-
-const PROJECTIONS = [
-  ["q", "self_attn.q_proj"],
-  ["k", "self_attn.k_proj"],
-  ["v", "self_attn.v_proj"],
-  ["o", "self_attn.o_proj"],
-  ["gate", "mlp.gate_proj"],
-  ["up", "mlp.up_proj"],
-  ["down", "mlp.down_proj"],
-] as const;
-
-type ProjectionKey = (typeof PROJECTIONS)[number][0];
-
-function projectionShape(c: ResolvedBitNetConfig, which: ProjectionKey): [number, number] {
-  const d = c.hidden_size;
-  const kv = c.num_key_value_heads * (d / c.num_attention_heads);
-  switch (which) {
-    case "q":
-    case "o":
-      return [d, d];
-    case "k":
-    case "v":
-      return [kv, d];
-    case "gate":
-    case "up":
-      return [c.intermediate_size, d];
-    case "down":
-      return [d, c.intermediate_size];
-  }
-}
 
 /** The tensors of a checkpoint's safetensors file(s): name -> file and header entry. */
 interface Checkpoint {

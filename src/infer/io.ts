@@ -11,6 +11,7 @@ import { tensorOverBytes } from "../io/views";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import { PackedLayer, PackedModel } from "./pack";
+import { NORMS, PROJECTIONS, projectionShape } from "./layout";
 
 const FORMAT = "bitnet-lab.packed";
 const VERSION = "1";
@@ -18,43 +19,6 @@ const VERSION = "1";
 /** Thrown for a file that is not a packed model of the expected layout. */
 export class PackedModelFormatError extends Error {
   override name = "PackedModelFormatError";
-}
-
-const PROJECTIONS = [
-  ["q", "self_attn.q_proj"],
-  ["k", "self_attn.k_proj"],
-  ["v", "self_attn.v_proj"],
-  ["o", "self_attn.o_proj"],
-  ["gate", "mlp.gate_proj"],
-  ["up", "mlp.up_proj"],
-  ["down", "mlp.down_proj"],
-] as const;
-
-const NORMS = [
-  ["inputNorm", "input_layernorm"],
-  ["postAttentionNorm", "post_attention_layernorm"],
-  ["attnSubNorm", "self_attn.attn_sub_norm"],
-  ["ffnSubNorm", "mlp.ffn_sub_norm"],
-] as const;
-
-/** [n, k] of each projection of a layer under `config`. */
-function projectionShape(c: ResolvedBitNetConfig, which: (typeof PROJECTIONS)[number][0]): [number, number] {
-  const d = c.hidden_size;
-  const hd = d / c.num_attention_heads;
-  switch (which) {
-    case "q":
-      return [c.num_attention_heads * hd, d];
-    case "k":
-    case "v":
-      return [c.num_key_value_heads * hd, d];
-    case "o":
-      return [d, c.num_attention_heads * hd];
-    case "gate":
-    case "up":
-      return [c.intermediate_size, d];
-    case "down":
-      return [d, c.intermediate_size];
-  }
 }
 
 /** Writes a packed model (atomically: the file holds the old or the complete new model). */

@@ -189,7 +189,7 @@ export class ModelRunner {
     const c = this.model.config;
     const layer = this.model.layers[l];
     const ws = this.#ws;
-    const d = c.hidden_size, f = c.intermediate_size, kvDim = this.kvDim, hd = this.headDim;
+    const d = c.hidden_size, f = c.intermediate_size, kvDim = this.kvDim;
     const Hq = c.num_attention_heads, Hkv = c.num_key_value_heads;
     const x = ws.x.subarray(0, M * d);
     const h = ws.h.subarray(0, M * d);

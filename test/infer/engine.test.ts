@@ -4,24 +4,15 @@
 // is seeded and deterministic; stop strings, stop tokens, max tokens, cancellation, interrupts;
 // and every class of bad input is a named error.
 import { test, before, after } from "node:test";
+import { tokenizer, trainedModel } from "./fixture";
 import assert from "node:assert/strict";
-import { AdamW, BitNetLM, CharTokenizer, InferenceEngine, PackedModel, TextDataset, Trainer, crossEntropy, interruptRunning, memoryStats, noGrad, packModel, sampleToken, resolveSampling, Generator, wrap } from "../../src";
+import { BitNetLM, InferenceEngine, PackedModel, interruptRunning, memoryStats, noGrad, packModel, sampleToken, resolveSampling, Generator, wrap } from "../../src";
 
-const TEXT = "the quick brown fox jumps over the lazy dog. ".repeat(200);
-const tokenizer = CharTokenizer.fromText(TEXT);
 let lm: BitNetLM;
 let packed: PackedModel;
 
 before(async () => {
-  const data = TextDataset.fromText(TEXT, tokenizer);
-  lm = new BitNetLM({ hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: tokenizer.vocabSize, max_position_embeddings: 64 }, { seed: 3 });
-  const trainer = new Trainer({
-    model: lm, optimizer: new AdamW(lm.parameters(), { lr: 3e-3 }), seed: 1,
-    nextBatch: (g) => data.batch(4, 32, g),
-    loss: (b) => crossEntropy(lm.forward(b.inputs).reshape([-1, tokenizer.vocabSize]), b.targets.reshape([-1])),
-  });
-  await trainer.fit({ steps: 30, progress: false });
-  lm.eval();
+  lm = await trainedModel();
   packed = packModel(lm);
 });
 

@@ -1,6 +1,6 @@
 // A small BitNet model trained for 30 QAT steps on a repeated sentence, shared by the inference
 // tests: its logits are peaked enough that sampling, stops and batching have real work to do.
-import { AdamW, BitNetLM, CharTokenizer, TextDataset, Trainer, crossEntropy } from "../../src";
+import { AdamW, BitNetLM, CharTokenizer, InferenceEngine, PackedModel, TextDataset, Trainer, crossEntropy } from "../../src";
 
 export const TEXT = "the quick brown fox jumps over the lazy dog. ".repeat(200);
 export const tokenizer = CharTokenizer.fromText(TEXT);
@@ -16,4 +16,14 @@ export async function trainedModel(): Promise<BitNetLM> {
   await trainer.fit({ steps: 30, progress: false });
   lm.eval();
   return lm;
+}
+
+/** The logits of every position of `ids` run as one prefill on a fresh engine. */
+export function allLogits(model: PackedModel, ids: number[]): Float32Array {
+  const e = new InferenceEngine(model);
+  const l = e.forward(ids, { all: true });
+  const a = l.toFloat32Array();
+  l.dispose();
+  e.dispose();
+  return a;
 }

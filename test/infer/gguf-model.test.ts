@@ -18,7 +18,6 @@ import {
   GGUFFormatError,
   GGUFTensorInput,
   GGUFValue,
-  InferenceEngine,
   PackedLayer,
   PackedModel,
   PackedTernary,
@@ -39,7 +38,7 @@ import {
   writeGGUF,
 } from "../../src";
 import { f16BitsToNumber, numberToF16Bits } from "../../src/tensor/half";
-import { TEXT, tokenizer } from "./fixture";
+import { TEXT, allLogits, tokenizer } from "./fixture";
 
 // Every projection's rows are whole I2_S blocks (k % 128 == 0); down_proj's rows are two TQ2_0
 // blocks (k = 512), so a row can hold two block scales.
@@ -63,14 +62,7 @@ after(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function logits(model: PackedModel, ids: number[] = IDS): Float32Array {
-  const e = new InferenceEngine(model);
-  const l = e.forward(ids, { all: true });
-  const a = l.toFloat32Array();
-  l.dispose();
-  e.dispose();
-  return a;
-}
+const logits = (model: PackedModel, ids: number[] = IDS): Float32Array => allLogits(model, ids);
 
 const f16 = (x: number): number => f16BitsToNumber(numberToF16Bits(x));
 const bytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

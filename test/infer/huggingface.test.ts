@@ -18,7 +18,6 @@ import { llama3TokenizerJSON } from "./hf-fixture";
 
 const LAB = { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 300, max_position_embeddings: 64, rope_theta: 500000 };
 const PROJECTIONS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"];
-const NORMS = ["input_layernorm", "post_attention_layernorm", "self_attn.attn_sub_norm", "mlp.ffn_sub_norm"];
 const bf16 = (x: number): number => bf16BitsToNumber(numberToBf16Bits(x));
 
 let root: string;
@@ -59,18 +58,6 @@ function hfConfig(m: BitNetLM, linearClass: string | null = "autobitlinear", ext
 }
 
 const scalar = (v: number): Tensor => tidy(() => fromArray([v]).to("bf16"));
-
-/** mean|W| (f32, as the lab quantizer computes it) of every projection of `m`, by HF name. */
-function meanAbs(m: BitNetLM): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [name, p] of m.namedParameters()) {
-    if (!PROJECTIONS.some((s) => name.endsWith(`${s}.weight`))) continue;
-    const tw = quantizeWeightsTernary(p);
-    out.set(name, tw.scales.data()[0]);
-    tw.dispose();
-  }
-  return out;
-}
 
 /** The tensors of a packed HF checkpoint of `m`: uint8 [out/4, in] codes + bf16 weight_scale, bf16 rest. */
 function packedTensors(m: BitNetLM, scaleOf: (name: string, meanAbsW: number) => number): Map<string, Tensor> {

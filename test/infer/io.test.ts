@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BitNetLM, InferenceEngine, PackedModel, loadPackedModel, packModel, savePackedModel, readSafetensors, writeSafetensors, memoryStats, Tensor, zeros } from "../../src";
+import { BitNetLM, PackedModel, loadPackedModel, packModel, savePackedModel, readSafetensors, writeSafetensors, memoryStats, Tensor, zeros } from "../../src";
+import { allLogits } from "./fixture";
 
 let dir: string;
 let lm: BitNetLM;
@@ -22,14 +23,7 @@ after(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function logits(model: PackedModel, ids: number[]): Float32Array {
-  const e = new InferenceEngine(model);
-  const l = e.forward(ids, { all: true });
-  const a = l.toFloat32Array();
-  l.dispose();
-  e.dispose();
-  return a;
-}
+const logits = allLogits;
 
 test("save then load gives a model with identical logits (untied head, SubLN, gated)", () => {
   const file = path.join(dir, "m.safetensors");
