@@ -32,7 +32,7 @@ function outputs(nb: ReturnType<typeof readNotebook>) {
 
 test("the notebooks are committed without outputs and each has a parameters cell", () => {
   const names = fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb")).sort();
-  assert.deepEqual(names, ["01-qat-quickstart.ipynb", "02-kernels.ipynb", "03-mnist-bitlinear.ipynb"]);
+  assert.deepEqual(names, ["01-qat-quickstart.ipynb", "02-kernels.ipynb", "03-mnist-bitlinear.ipynb", "04-inference.ipynb"]);
   for (const name of names) {
     const nb = readNotebook(path.join(NOTEBOOKS, name));
     assert.ok(nb.cells.some((c) => c.metadata.tags?.includes("parameters")), `${name}: parameters cell`);
@@ -80,4 +80,16 @@ test("03-mnist-bitlinear: both models train and the accuracy chart is drawn", ()
   assert.ok(outs.some((o) => o.output_type === "execute_result" && /BitLinear MLP/.test(String(o.data["text/plain"]))));
   assert.ok(outs.some((o) => o.output_type === "execute_result" && /^<svg/.test(String(o.data["image/svg+xml"] ?? ""))));
   assert.ok(outs.some((o) => o.output_type === "execute_result" && /^'?BitLinear vs fp32: -?\d+\.\d\d points/.test(String(o.data["text/plain"]))));
+});
+
+test("04-inference: packs, generates, batches (throughput chart), profiles, and round-trips through GGUF with identical logits", () => {
+  const out = path.join(dir, "inference");
+  const nb = run("04-inference.ipynb", path.join(dir, "04.ipynb"), "steps=10", "maxTokens=16", `outDir=${out}`);
+  const text = outputs(nb).filter((o) => o.output_type === "execute_result").map((o) => String(o.data["text/plain"]));
+  assert.ok(text.some((t) => /head: 'int8'/.test(t)), "the packed model's summary");
+  assert.ok(text.some((t) => /generatedTokens: 16/.test(t) && /decodeTokensPerSecond/.test(t)), "a generation with its stats");
+  assert.ok(outputs(nb).some((o) => o.output_type === "execute_result" && /^<svg/.test(String(o.data["image/svg+xml"] ?? ""))), "the batching chart");
+  assert.ok(text.some((t) => /ternaryMatmul\s+\S+\s+\d+/.test(t) && /denseMatmul/.test(t) && /attentionDecode/.test(t)), "the decode profile");
+  assert.ok(text.some((t) => /'identical logits after GGUF round trip': true/.test(t) && /'cache hit': true/.test(t)), "GGUF round trip and cache");
+  assert.ok(fs.statSync(path.join(out, "model.gguf")).size > 0);
 });
