@@ -155,3 +155,49 @@ test("bad input: prompts too long or empty, ids out of range, a text prompt with
   assert.throws(() => packModel({} as BitNetLM), /packModel: lm must be a BitNetLM/);
   assert.equal(memoryStats().liveTensors, live, "the engine's cache and temporaries are freed");
 });
+
+test("sampling draws equal a full-sort reference for every filter (heap selection over a 5000-token vocabulary)", () => {
+  // The reference sorts the whole vocabulary; totals are summed in the same order as the engine's.
+  function reference(logits: Float32Array, s: ReturnType<typeof resolveSampling>, u: number): number {
+    const v = logits.length;
+    const z = Float64Array.from(logits);
+    const max = Math.max(...z);
+    const w = (i: number) => Math.exp((z[i] - max) / s.temperature);
+    if ((s.topK === 0 || s.topK >= v) && s.topP >= 1) {
+      let total = 0;
+      for (let i = 0; i < v; i++) total += w(i);
+      let r = u * total;
+      for (let i = 0; i < v; i++) if ((r -= w(i)) <= 0) return i;
+      return v - 1;
+    }
+    let order = Array.from({ length: v }, (_, i) => i).sort((a, b) => z[b] - z[a] || a - b);
+    let total = 0;
+    if (s.topK > 0 && s.topK < v) {
+      order = order.slice(0, s.topK);
+      for (const i of order) total += w(i);
+    } else for (let i = 0; i < v; i++) total += w(i);
+    if (s.topP < 1) {
+      let acc = 0, keep = 0;
+      while (keep < order.length && acc < s.topP * total) acc += w(order[keep++]);
+      order = order.slice(0, Math.max(1, keep));
+      total = 0;
+      for (const i of order) total += w(i);
+    }
+    let r = u * total;
+    for (const i of order) if ((r -= w(i)) <= 0) return i;
+    return order[order.length - 1];
+  }
+  const g = new Generator(11);
+  const logits = new Float32Array(5000);
+  for (const opts of [{ temperature: 0.7 }, { temperature: 1, topK: 40 }, { temperature: 0.9, topP: 0.9 }, { temperature: 1.2, topK: 300, topP: 0.5 }, { temperature: 0.5, topK: 1 }, { temperature: 2, topP: 0.999 }]) {
+    const s = resolveSampling("t", { ...opts, seed: 3 });
+    for (let trial = 0; trial < 40; trial++) {
+      g.normal(logits, 0, 3);
+      logits[trial] = logits[trial + 1]; // ties
+      const draw = new Generator(trial);
+      const u = new Float32Array(1);
+      new Generator(trial).uniform(u);
+      assert.equal(sampleToken(logits, s, draw, []), reference(logits, s, u[0]), `${JSON.stringify(opts)} trial ${trial}`);
+    }
+  }
+});
