@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { DenseFormat, DenseWeights, denseWeightBytes, loadPackedModel, savePackedModel, Generator, InferenceEngine, PackedLayer, PackedModel, Tensor, measureReadBandwidth, packTernary, randn, resolveBitNetConfig, setNumThreads, getNumThreads, wrap, ones } from "../src";
+import { DenseFormat, DenseWeights, denseWeightBytes, exportGGUF, loadGGUF, loadPackedModel, savePackedModel, Generator, InferenceEngine, PackedLayer, PackedModel, Tensor, measureReadBandwidth, packTernary, randn, resolveBitNetConfig, setNumThreads, getNumThreads, wrap, ones } from "../src";
 import { printTable, Row, writeResults } from "./report";
 
 export const CONFIG = {
@@ -107,7 +107,7 @@ function peakRss(): number {
 }
 
 export async function child(file: string, part: "speed" | "batching"): Promise<void> {
-  const model = loadPackedModel(file, { map: true });
+  const model = file.endsWith(".gguf") ? loadGGUF(file, { map: true }).model : loadPackedModel(file, { map: true });
   const rows: Row[] = [];
   let cacheBytes = 0;
   if (part === "batching") return childBatching(model);
@@ -176,8 +176,8 @@ export async function run(): Promise<void> {
       const bandwidth2 = measureReadBandwidth();
       setNumThreads(1);
       const bandwidth1 = measureReadBandwidth();
-      const inChild = (part: string): ChildResult => {
-        const proc = spawnSync(process.execPath, ["--single-threaded-gc", __filename, "--child", file, part], { encoding: "utf8", maxBuffer: 1 << 24 });
+      const inChild = (part: string, modelFile = file): ChildResult => {
+        const proc = spawnSync(process.execPath, ["--single-threaded-gc", __filename, "--child", modelFile, part], { encoding: "utf8", maxBuffer: 1 << 24 });
         if (proc.status !== 0) throw new Error(`bench infer child failed (${proc.status}): ${proc.stderr}`);
         return JSON.parse(proc.stdout.trim().split("\n").pop() as string) as ChildResult;
       };
@@ -192,6 +192,22 @@ export async function run(): Promise<void> {
       rss.push({ head: format, "weights GB": res.modelBytes / 1e9, "KV cache GB": res.cacheBytes / 1e9, "peak RSS GB": res.maxRssBytes / 1e9, "RSS / (weights + KV)": res.maxRssBytes / (res.modelBytes + res.cacheBytes) });
       if (format === HEAD_FORMATS[0]) batching = inChild("batching").batching;
       fs.rmSync(file, { force: true });
+      if (format === "f16") {
+        // The same model as bitnet.cpp reads it: GGUF, I2_S projections, F16 tied embedding.
+        const gguf = path.join(dir, "model.gguf");
+        const headF16 = randomDense("f16", c.vocab_size, c.hidden_size, 2);
+        exportGGUF(new PackedModel(c, headF16, layers, norm, headF16), gguf);
+        headF16.dispose();
+        const g = inChild("speed", gguf);
+        for (const r of g.rows) {
+          const tg = r["tg64 tokens/s"] as number;
+          const bw = r.threads === 1 ? bandwidth1 : bandwidth2;
+          const decodeGBps = ((ternaryBytes + headBytes) * tg) / 1e9;
+          rows.push({ head: "f16 (GGUF)", ...r, "decode GB/s (weights + head)": decodeGBps, "read GB/s": bw, "of read BW": decodeGBps / bw });
+        }
+        rss.push({ head: "f16 (GGUF)", "weights GB": g.modelBytes / 1e9, "KV cache GB": g.cacheBytes / 1e9, "peak RSS GB": g.maxRssBytes / 1e9, "RSS / (weights + KV)": g.maxRssBytes / (g.modelBytes + g.cacheBytes) });
+        fs.rmSync(gguf, { force: true });
+      }
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

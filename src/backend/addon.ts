@@ -91,6 +91,7 @@ export interface NativeAddon {
   streamRead(data: Uint8Array): number;
   mapFile(path: string): ArrayBuffer;
   unmapFile(buffer: ArrayBuffer): boolean;
+  releaseMappedPages(buffer: ArrayBuffer, byteOffset: number, byteLength: number): void;
   elementwise(op: "add" | "sub" | "mul" | "div" | "relu2" | "relu2Backward", a: Float32Array, b: Float32Array | null, out: Float32Array): void;
   dequantizeTernary(codes: Int8Array, scale: number, out: Float32Array): void;
   dequantizeActivations(q: Int8Array, rows: number, cols: number, scales: Float32Array, out: Float32Array): void;

@@ -24,7 +24,7 @@ import { Tokenizer } from "../data/tokenizer";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import { addon } from "../backend/addon";
-import { releaseFileBytes } from "../io/file-bytes";
+import { releaseFileBytes, releaseFilePages } from "../io/file-bytes";
 import { HFTokenizer } from "./hf-tokenizer";
 import { GGUFFile, GGUFTensorInfo, GGUFTensorInput, GGUFValue, readGGUF, writeGGUF, ggufString, ggufNumber, ggufArray, ggufBool } from "../io/gguf";
 import {
@@ -700,7 +700,8 @@ function typedView<T extends Float32Array | Uint16Array>(Ctor: { new (b: ArrayBu
  *
  * Then every tensor is checked (presence, ggml type, shape; nothing unexpected) before any is
  * converted:
- * - projections: I2_S (x86 layout) as a PackedTernary of layout "i2s" over the file's bytes;
+ * - projections: I2_S (x86 layout) repacked to the kernels' tl256 layout at load (a mapped file's
+ *   pages of them are then given back, so the weights are held once);
  *   TQ2_0 / TQ1_0 when every block of the tensor (or of each row) has the same scale (blocks of
  *   all-zero codes aside); F32/F16/BF16 when every value is 0 or ±s for one s. An optional
  *   `blk.N.<name>.scale` ([1], float) multiplies the projection's scale, as llama.cpp multiplies
@@ -879,12 +880,18 @@ function fromFile(fn: string, filePath: string, file: GGUFFile, headFormat: Dens
         }
       };
       if (t.typeName === "I2_S") {
+        // Repacked to the kernels' layout now, and the file's pages of it given back: a mapped
+        // model holds its ternary weights once (the embedding and norms stay views of the file).
         const { packed, scale } = wrapped(() => decodeI2S(t.data, n, k, name));
-        if (extra === 1) return own(packed);
-        const s = Tensor.empty([1], "f32", false, fn);
-        s.data()[0] = scale * extra;
-        packed.scale.dispose();
-        return own(new PackedTernary("i2s", [n, k], packed.data, s));
+        let codes: Tensor<"i8"> | null = null;
+        try {
+          codes = unpackTernary(packed);
+          return own(packTernary(codes, { layout: "tl256", scale: scale * extra }));
+        } finally {
+          codes?.dispose();
+          packed.dispose();
+          releaseFilePages(t.data);
+        }
       }
       let codes: Int8Array;
       let scale: number | Float32Array;

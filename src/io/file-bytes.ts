@@ -19,6 +19,18 @@ export function isMappedBytes(bytes: Uint8Array): boolean {
 }
 
 /**
+ * Gives the memory pages of `view`, a part of mapped file bytes, back to the system (a loader
+ * calls it for file data it has copied into another layout, so that the process does not hold
+ * both). The bytes stay readable: a later read loads the pages again from the file. A no-op for
+ * bytes that were read rather than mapped.
+ */
+export function releaseFilePages(view: Uint8Array): void {
+  const buffer = view.buffer as ArrayBuffer;
+  if (!mapped.has(buffer)) return;
+  addon().releaseMappedPages(buffer, view.byteOffset, view.byteLength);
+}
+
+/**
  * Unmaps the file `bytes` views, at once (every view of it, tensors included, drops to length 0
  * and refuses further use). A no-op for bytes that were read rather than mapped, or already released.
  */

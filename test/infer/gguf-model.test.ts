@@ -194,7 +194,7 @@ test("export: bitnet-b1.58 keys, tensor names/types/shapes, I2_S bytes from the 
   assert.deepEqual(sub.data, bytes(packed.layers[1].ffnSubNorm!.data()));
 });
 
-test("load: identical logits for f32 and f16 embeddings (read and memory-mapped), I2_S and embedding as views of one file buffer", () => {
+test("load: identical logits for f32 and f16 embeddings (read and memory-mapped), I2_S repacked, embedding and norms as views of one file buffer", () => {
   for (const format of ["f32", "f16"] as const) {
     const src = format === "f32" ? packed : packModel(lm, { embeddingFormat: format });
     const file = fresh();
@@ -206,11 +206,11 @@ test("load: identical logits for f32 and f16 embeddings (read and memory-mapped)
     assert.deepEqual(model.config, src.config, "the config round-trips (1e-5 stays 1e-5)");
     assert.equal(model.embedding.format, format);
     assert.equal(model.head, model.embedding, "tied");
-    assert.equal(model.layers[1].down.layout, "i2s");
+    assert.equal(model.layers[1].down.layout, "tl256", "I2_S is repacked to the kernels' layout at load");
+    assert.deepEqual(model.layers[1].down.data.data(), src.layers[1].down.data.data(), "to the same bytes packModel made");
     assert.equal(scaleOf(model.layers[1].down), scaleOf(src.layers[1].down));
     const buffer = model.embedding.data.data().buffer;
-    assert.equal(model.layers[0].q.data.data().buffer, buffer, "I2_S codes are a view of the file's bytes");
-    assert.equal(model.norm.data().buffer, buffer, "F32 norms too");
+    assert.equal(model.norm.data().buffer, buffer, "the embedding and F32 norms are views of the file's bytes");
     assert.equal(metadata.get("general.architecture")?.value, "bitnet-b1.58");
     assert.deepEqual(logits(model), logits(src), `${format} logits`);
     assert.ok(tokenizerJSON);
@@ -308,7 +308,7 @@ test("TQ2_0 (per tensor and per row), F32-, F16- and BF16-ternary projections lo
   assert.equal(model.layers[0].down.layout, "tl256", "TQ2_0 is repacked");
   assert.equal(model.layers[0].down.scale.numel, 1);
   assert.deepEqual(model.layers[1].down.scale.toFloat32Array(), ref.layers[1].down.scale.toFloat32Array(), "one scale per row");
-  assert.equal(model.layers[0].o.layout, "i2s");
+  assert.equal(model.layers[0].o.layout, "tl256");
   model.layers.forEach((l, i) => keys.forEach(([key]) => {
     const a = unpackTernary(l[key]!);
     const b = unpackTernary(ref.layers[i][key]!);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { isMappedBytes, readFileBytes, releaseFileBytes } from "../../src/io/file-bytes";
+import { isMappedBytes, readFileBytes, releaseFileBytes, releaseFilePages } from "../../src/io/file-bytes";
 import { addon } from "../../src/backend/addon";
 
 test("mapped and read bytes are the file's; a write to a mapping stays private; release detaches every view", () => {
@@ -19,6 +19,13 @@ test("mapped and read bytes are the file's; a write to a mapping stays private; 
     assert.ok(isMappedBytes(m) && !isMappedBytes(r));
     assert.deepEqual(m, content);
     assert.deepEqual(r, content);
+    // Pages given back stay readable: they load again from the file.
+    releaseFilePages(m.subarray(4096, 8192));
+    releaseFilePages(m.subarray(1, 9999));
+    assert.deepEqual(m, content);
+    assert.throws(() => addon().releaseMappedPages(m.buffer as ArrayBuffer, 5000, 6000), /releaseMappedPages: argument 'byteLength' must be at most 5000 \(the mapping's 10000 bytes from byteOffset\), received 6000/);
+    assert.throws(() => addon().releaseMappedPages(new ArrayBuffer(8), 0, 1), /releaseMappedPages: argument 'buffer' must be a live ArrayBuffer returned by mapFile\(\)/);
+    releaseFilePages(r.subarray(0, 100));
     const f32 = new Float32Array(m.buffer, 0, 4);
     m[0] = 255;
     assert.equal(fs.readFileSync(file)[0], 0, "the file is unchanged");

@@ -2081,6 +2081,50 @@ const TABLE: Record<string, Binding> = {
     },
   },
 
+  releaseMappedPages: {
+    riskyExtras: true,
+    signature: "releaseMappedPages(buffer, byteOffset, byteLength)",
+    required: 3,
+    params: [
+      { name: "buffer", kind: "buffer", expected: "an ArrayBuffer", valid: () => addon().mapFile(__filename) },
+      { name: "byteOffset", kind: "number", expected: "a number", valid: () => 0, range: [0, 2 ** 52] },
+      { name: "byteLength", kind: "number", expected: "a number", valid: () => 1, range: [0, 2 ** 52] },
+    ],
+    extra: () => {
+      const fn = "releaseMappedPages";
+      const live = "a live ArrayBuffer returned by mapFile\\(\\)";
+      return [
+        { label: "a plain ArrayBuffer", call: () => raw[fn](new ArrayBuffer(8), 0, 1), error: TypeError, message: msg(fn, "buffer", live, "ArrayBuffer(8)") },
+        {
+          label: "an unmapped buffer",
+          call: () => {
+            const b = addon().mapFile(__filename);
+            addon().unmapFile(b);
+            return raw[fn](b, 0, 1);
+          },
+          error: TypeError,
+          message: new RegExp(`^${fn}: argument 'buffer' must be ${live}`),
+        },
+        {
+          label: "a range past the end",
+          call: () => {
+            const b = addon().mapFile(__filename);
+            return raw[fn](b, b.byteLength, 1);
+          },
+          error: RangeError,
+          message: new RegExp(`^${fn}: argument 'byteLength' must be at most 0 \\(the mapping's \\d+ bytes from byteOffset\\), received 1$`),
+        },
+      ];
+    },
+    valid: () => {
+      const b = addon().mapFile(__filename);
+      const text = Buffer.from(b).toString("utf8");
+      addon().releaseMappedPages(b, 0, b.byteLength);
+      assert.equal(Buffer.from(b).toString("utf8"), text, "released pages read back from the file");
+      addon().unmapFile(b);
+    },
+  },
+
   ternaryMatmul: {
     riskyExtras: true,
     signature: "ternaryMatmul(xq, rows, cols, xScale, xSum, w, outFeatures, wScale, out)",

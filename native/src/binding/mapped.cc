@@ -2,7 +2,9 @@
 // wrap tensors around views of the mapping instead of copying the weights. unmapFile() detaches
 // the buffer (every JS view drops to length 0, so nothing can read unmapped memory) and unmaps at
 // once; a mapping never released is unmapped by the GC finalizer.
+#include <algorithm>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 #include "binding/args.h"
@@ -77,11 +79,33 @@ Napi::Value UnmapFile(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value ReleaseMappedPages(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "releaseMappedPages(buffer, byteOffset, byteLength)", 3);
+    Napi::ArrayBuffer buffer = args.array_buffer(0, "buffer");
+    const int64_t offset = args.integer(1, "byteOffset", 0, int64_t(1) << 52);
+    const int64_t length = args.integer(2, "byteLength", 0, int64_t(1) << 52);
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = buffer.IsDetached() ? live_mappings().end() : live_mappings().find(buffer.Data());
+    if (it == live_mappings().end() || it->second->bytes != buffer.ByteLength()) {
+      args.type_error("buffer", "a live ArrayBuffer returned by mapFile()", buffer);
+    }
+    if (static_cast<uint64_t>(offset) + static_cast<uint64_t>(length) > it->second->bytes) {
+      args.range_error("byteLength", "at most " + std::to_string(it->second->bytes - std::min<uint64_t>(offset, it->second->bytes)) +
+                                         " (the mapping's " + std::to_string(it->second->bytes) + " bytes from byteOffset)",
+                       std::to_string(length));
+    }
+    release_pages(*it->second, static_cast<size_t>(offset), static_cast<size_t>(length));
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void register_mapped(Napi::Env env, Napi::Object exports) {
   exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
   exports.Set("unmapFile", Napi::Function::New(env, UnmapFile, "unmapFile"));
+  exports.Set("releaseMappedPages", Napi::Function::New(env, ReleaseMappedPages, "releaseMappedPages"));
 }
 
 }  // namespace binding

@@ -38,6 +38,14 @@ MappedFile map_file(const std::string& path) {
   return m;
 }
 
+void release_pages(const MappedFile& m, size_t offset, size_t length) {
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t begin = (offset + page - 1) / page * page;
+  const size_t end = (offset + length) / page * page;
+  if (m.data == nullptr || end <= begin || end > m.bytes) return;
+  ::madvise(static_cast<char*>(m.data) + begin, end - begin, MADV_DONTNEED);
+}
+
 void unmap_file(const MappedFile& m) {
   if (m.data != nullptr) ::munmap(m.data, m.bytes);
 }

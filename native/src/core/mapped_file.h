@@ -16,5 +16,9 @@ struct MappedFile {
 // the system's reason; an empty file maps to {nullptr, 0}.
 MappedFile map_file(const std::string& path);
 void unmap_file(const MappedFile& m);
+// Gives the whole pages inside [offset, offset + length) of a mapping back to the system: the
+// process stops holding them, and a later read loads them again from the file (a private write
+// to them is dropped).
+void release_pages(const MappedFile& m, size_t offset, size_t length);
 
 }  // namespace bitnet
