@@ -33,7 +33,7 @@ function reference(x: Float32Array, m: number, k: number, wf: Float32Array, n: n
 }
 
 test("float formats: every variant within float32 rounding of a float64 dot over the stored weights (GEMV and small batches, odd sizes)", () => {
-  for (const [m, k, n] of [[1, 2560, 37], [3, 300, 9], [8, 17, 5], [1, 1, 1], [5, 64, 130]]) {
+  for (const [m, k, n] of [[1, 2560, 37], [1, 300, 9], [1, 100, 7], [3, 300, 9], [8, 17, 5], [1, 1, 1], [5, 64, 130]]) {
     const x = randn([m, k], { seed: m + k });
     const w = randn([n, k], { seed: n * 7 + k });
     for (const format of ["f32", "f16", "bf16"] as const) {
@@ -80,64 +80,66 @@ test("f16/bf16 storage rounds each weight to nearest even; readRow returns the s
 });
 
 test("int8 per row: s = 127 / max|row|, rows padded to 256 with zeros; dots are exact int32 and identical in every variant and thread count", () => {
-  const m = 4, k = 300, n = 67;
-  const w = randn([n, k], { seed: 11 });
-  w.data()[5] = 0; // a row max elsewhere
-  const dw = DenseWeights.from(w, "int8");
-  assert.deepEqual(dw.data.shape, [n, 512]);
-  const q = dw.data.data() as Int8Array;
-  const s = (dw.scales as Tensor<"f32">).data();
-  const wd = w.data();
-  for (let r = 0; r < n; r++) {
-    let amax = 0;
-    for (let c = 0; c < k; c++) amax = Math.max(amax, Math.abs(wd[r * k + c]));
-    assert.equal(s[r], Math.fround(127 / Math.fround(amax)), `scale of row ${r}`);
-    for (let c = 0; c < k; c++) assert.ok(Math.abs(q[r * 512 + c] - wd[r * k + c] * s[r]) <= 0.5 + 1e-4, `q[${r},${c}]`);
-    for (let c = k; c < 512; c++) assert.equal(q[r * 512 + c], 0, "padding");
-  }
-  const x = randn([m, k], { seed: 12 });
-  // Reference: the activation rule in float32, exact integer dots, / (sx * sw) in float64.
-  const xd = x.data();
-  const expected = new Float32Array(m * n);
-  for (let i = 0; i < m; i++) {
-    let amax = 0;
-    for (let c = 0; c < k; c++) amax = Math.max(amax, Math.abs(xd[i * k + c]));
-    const sx = Math.fround(127 / Math.max(Math.fround(amax), 1e-5));
-    const xq = new Int32Array(k);
-    for (let c = 0; c < k; c++) {
-      const v = Math.fround(xd[i * k + c] * sx);
-      const r = Math.round(v);
-      xq[c] = Math.max(-128, Math.min(127, Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r));
+  for (const m of [1, 4]) {
+    const k = 300, n = 67;
+    const w = randn([n, k], { seed: 11 });
+    w.data()[5] = 0; // a row max elsewhere
+    const dw = DenseWeights.from(w, "int8");
+    assert.deepEqual(dw.data.shape, [n, 512]);
+    const q = dw.data.data() as Int8Array;
+    const s = (dw.scales as Tensor<"f32">).data();
+    const wd = w.data();
+    for (let r = 0; r < n; r++) {
+      let amax = 0;
+      for (let c = 0; c < k; c++) amax = Math.max(amax, Math.abs(wd[r * k + c]));
+      assert.equal(s[r], Math.fround(127 / Math.fround(amax)), `scale of row ${r}`);
+      for (let c = 0; c < k; c++) assert.ok(Math.abs(q[r * 512 + c] - wd[r * k + c] * s[r]) <= 0.5 + 1e-4, `q[${r},${c}]`);
+      for (let c = k; c < 512; c++) assert.equal(q[r * 512 + c], 0, "padding");
     }
-    for (let j = 0; j < n; j++) {
-      let dot = 0;
-      for (let c = 0; c < k; c++) dot += xq[c] * q[j * 512 + c];
-      expected[i * n + j] = Math.fround(dot / (sx * s[j]));
-    }
-  }
-  const before = getNumThreads();
-  try {
-    for (const threads of [1, 2]) {
-      setNumThreads(threads);
-      for (const [isa, out] of eachIsa(() => denseMatmul(x, dw))) {
-        assert.deepEqual(Array.from(out.data()), Array.from(expected), `int8 ${isa} at ${threads} threads`);
-        out.dispose();
+    const x = randn([m, k], { seed: 12 });
+    // Reference: the activation rule in float32, exact integer dots, / (sx * sw) in float64.
+    const xd = x.data();
+    const expected = new Float32Array(m * n);
+    for (let i = 0; i < m; i++) {
+      let amax = 0;
+      for (let c = 0; c < k; c++) amax = Math.max(amax, Math.abs(xd[i * k + c]));
+      const sx = Math.fround(127 / Math.max(Math.fround(amax), 1e-5));
+      const xq = new Int32Array(k);
+      for (let c = 0; c < k; c++) {
+        const v = Math.fround(xd[i * k + c] * sx);
+        const r = Math.round(v);
+        xq[c] = Math.max(-128, Math.min(127, Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r));
+      }
+      for (let j = 0; j < n; j++) {
+        let dot = 0;
+        for (let c = 0; c < k; c++) dot += xq[c] * q[j * 512 + c];
+        expected[i * n + j] = Math.fround(dot / (sx * s[j]));
       }
     }
-  } finally {
-    setNumThreads(before);
+    const before = getNumThreads();
+    try {
+      for (const threads of [1, 2]) {
+        setNumThreads(threads);
+        for (const [isa, out] of eachIsa(() => denseMatmul(x, dw))) {
+          assert.deepEqual(Array.from(out.data()), Array.from(expected), `int8 ${isa} at ${threads} threads`);
+          out.dispose();
+        }
+      }
+    } finally {
+      setNumThreads(before);
+    }
+    // The int8 product's error against the f32 product is what the format costs: report it.
+    const f = DenseWeights.from(w, "f32");
+    const exact = denseMatmul(x, f);
+    const approx = denseMatmul(x, dw);
+    let worst = 0, norm = 0;
+    for (let i = 0; i < m * n; i++) {
+      worst = Math.max(worst, Math.abs(exact.data()[i] - approx.data()[i]));
+      norm = Math.max(norm, Math.abs(exact.data()[i]));
+    }
+    assert.ok(worst / norm < 0.03, `int8 error ${worst} against a largest value of ${norm}`);
+    for (const t of [w, x, dw, f, exact, approx]) t.dispose();
   }
-  // The int8 product's error against the f32 product is what the format costs: report it.
-  const f = DenseWeights.from(w, "f32");
-  const exact = denseMatmul(x, f);
-  const approx = denseMatmul(x, dw);
-  let worst = 0, norm = 0;
-  for (let i = 0; i < m * n; i++) {
-    worst = Math.max(worst, Math.abs(exact.data()[i] - approx.data()[i]));
-    norm = Math.max(norm, Math.abs(exact.data()[i]));
-  }
-  assert.ok(worst / norm < 0.03, `int8 error ${worst} against a largest value of ${norm}`);
-  for (const t of [w, x, dw, f, exact, approx]) t.dispose();
 });
 
 test("bad input: wrong shapes, formats and disposed weights are named errors; nothing leaks", () => {

@@ -29,8 +29,30 @@ struct HalfLoad {
   __m512 operator()(size_t row, size_t c, __mmask16 mask) const { return load_w(w + row * k + c, mask, Bf16); }
 };
 
+// One activation row: weight rows one after another (a single sequential stream; see i8_row),
+// four accumulators per row.
+template <class Load>
+void row_float(const float* x, size_t k, Load load, size_t n0, size_t n1, float* out) {
+  const size_t full = k / 64 * 64, full16 = k / 16 * 16;
+  const __mmask16 tail = static_cast<__mmask16>((1u << (k - full16)) - 1);
+  for (size_t j = n0; j < n1; ++j) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    size_t c = 0;
+    for (; c < full; c += 64) {
+      a0 = _mm512_fmadd_ps(load(j, c, 0xffff), _mm512_loadu_ps(x + c), a0);
+      a1 = _mm512_fmadd_ps(load(j, c + 16, 0xffff), _mm512_loadu_ps(x + c + 16), a1);
+      a2 = _mm512_fmadd_ps(load(j, c + 32, 0xffff), _mm512_loadu_ps(x + c + 32), a2);
+      a3 = _mm512_fmadd_ps(load(j, c + 48, 0xffff), _mm512_loadu_ps(x + c + 48), a3);
+    }
+    for (; c < full16; c += 16) a0 = _mm512_fmadd_ps(load(j, c, 0xffff), _mm512_loadu_ps(x + c), a0);
+    if (tail) a1 = _mm512_fmadd_ps(load(j, c, tail), _mm512_maskz_loadu_ps(tail, x + c), a1);
+    out[j] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+  }
+}
+
 template <class Load>
 void rows_float(const float* x, size_t m, size_t k, Load load, size_t n0, size_t n1, float* out, size_t ldo) {
+  if (m == 1) return row_float(x, k, load, n0, n1, out);
   const size_t full = k / 16 * 16;
   const __mmask16 tail = static_cast<__mmask16>((1u << (k - full)) - 1);
   size_t j = n0;
@@ -92,7 +114,28 @@ inline int32_t sum_i8(const int8_t* x, size_t k) {
   return _mm512_reduce_add_epi32(acc);
 }
 
+// One activation row: the weight rows one after another, so the whole matrix is a single
+// sequential stream that the prefetcher follows (four rows side by side were four short streams,
+// 2.5 KiB each at K = 2560, and reached ~80% of the read bandwidth); two accumulators hide the
+// vpdpbusd latency.
+void i8_row(const int8_t* x, size_t k, const int8_t* w, size_t n0, size_t n1, int32_t* out) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const int32_t sum = 128 * sum_i8(x, k);
+  for (size_t j = n0; j < n1; ++j) {
+    const int8_t* wj = w + j * k;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0;
+    size_t c = 0;
+    for (; c + 128 <= k; c += 128) {
+      dpbusd(a0, _mm512_xor_si512(_mm512_loadu_si512(wj + c), flip), _mm512_loadu_si512(x + c));
+      dpbusd(a1, _mm512_xor_si512(_mm512_loadu_si512(wj + c + 64), flip), _mm512_loadu_si512(x + c + 64));
+    }
+    if (c < k) dpbusd(a0, _mm512_xor_si512(_mm512_loadu_si512(wj + c), flip), _mm512_loadu_si512(x + c));
+    out[j] = _mm512_reduce_add_epi32(_mm512_add_epi32(a0, a1)) - sum;
+  }
+}
+
 void i8(const int8_t* x, size_t m, size_t k, const int8_t* w, size_t n0, size_t n1, int32_t* out, size_t ldo) {
+  if (m == 1) return i8_row(x, k, w, n0, n1, out);
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
   int32_t sums[16];
   for (size_t i0 = 0; i0 < m; i0 += 16) {
