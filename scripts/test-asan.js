@@ -42,4 +42,4 @@ if (probe.stdout.trim() !== "true") {
   console.error(`test:asan: the sanitized addon did not load:\n${probe.stdout}${probe.stderr}`);
   process.exit(1);
 }
-run(process.execPath, [path.join(root, "scripts", "run-tests.js"), "native/", "tensor/", "arrow/", "quant/", "autograd/", "ops/", "nn/", "train/", "io/"], { env });
+run(process.execPath, [path.join(root, "scripts", "run-tests.js"), "native/", "tensor/", "arrow/", "quant/", "autograd/", "ops/", "nn/", "train/", "io/", "infer/"], { env });
