@@ -103,6 +103,7 @@ export interface NativeAddon {
     logits: Float32Array, rows: number, classes: number, targets: Int32Array, ignoreIndex: number | null,
     lse: Float64Array, scale: Float64Array, dx: Float32Array,
   ): void;
+  softmaxWeights(z: Float32Array, max: number, invTemperature: number, out: Float32Array): void;
   rmsNormForward(x: Float32Array, w: Float32Array | null, rows: number, d: number, eps: number, out: Float32Array, rstd: Float32Array): void;
   rmsNormBackward(
     g: Float32Array, x: Float32Array, w: Float32Array | null, rstd: Float32Array, rows: number, d: number,

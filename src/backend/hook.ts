@@ -35,6 +35,7 @@ const FAMILY: Record<string, string> = {
   rope: "elementwise",
   rmsNormBackward: "norm",
   crossEntropyForward: "norm",
+  softmaxWeights: "norm",
   crossEntropyBackward: "norm",
   attentionBackward: "attention",
   quantizeActivations: "quant",

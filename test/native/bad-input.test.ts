@@ -2125,6 +2125,55 @@ const TABLE: Record<string, Binding> = {
     },
   },
 
+  softmaxWeights: {
+    riskyExtras: true,
+    signature: "softmaxWeights(z, max, invTemperature, out)",
+    required: 4,
+    params: [
+      { name: "z", kind: "typed", expected: F32, valid: () => new Float32Array(4), wrongTyped: otherTyped(Float32Array, 4) },
+      { name: "max", kind: "number", expected: "a number", valid: () => 0 },
+      { name: "invTemperature", kind: "number", expected: "a number", valid: () => 1 },
+      { name: "out", kind: "typed", expected: F32, valid: () => new Float32Array(4), wrongTyped: otherTyped(Float32Array, 4) },
+    ],
+    extra: () => {
+      const fn = "softmaxWeights";
+      const args = argsOf(() => [new Float32Array(4), 0, 1, new Float32Array(4)]);
+      const c = caseWith(fn, args);
+      return [
+        c("a NaN max", { 1: NaN }, RangeError, msg(fn, "max", "a finite number", "NaN")),
+        c("max beyond float32", { 1: 1e39 }, RangeError, msg(fn, "max", "a number within float32 range", "1e+39")),
+        c("a zero inverse temperature", { 2: 0 }, RangeError, msg(fn, "invTemperature", "a positive number within float32 range", "0")),
+        c("a negative inverse temperature", { 2: -1 }, RangeError, msg(fn, "invTemperature", "a positive number within float32 range", "-1")),
+        c("an infinite inverse temperature", { 2: Infinity }, RangeError, msg(fn, "invTemperature", "a finite number", "Infinity")),
+        c("out short", { 3: new Float32Array(3) }, RangeError, msg(fn, "out", lengthIs(4, "z.length"), "length 3")),
+        {
+          label: "out over z",
+          call: () => {
+            const b = new ArrayBuffer(16);
+            return raw[fn](new Float32Array(b), 0, 1, new Float32Array(b));
+          },
+          error: RangeError,
+          message: msg(fn, "out", OVERLAP("z"), "an overlapping view"),
+        },
+        ...detachedCases(fn, args, [
+          [0, "z", Float32Array, F32],
+          [3, "out", Float32Array, F32],
+        ]),
+      ];
+    },
+    valid: () => {
+      // exp((z - max) / T) in float32, within an ulp of the float64 value, across thread chunks.
+      const n = 100_000;
+      const z = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 30);
+      const out = new Float32Array(n);
+      addon().softmaxWeights(z, 30, 1 / 0.7, out);
+      for (let i = 0; i < n; i++) {
+        const exact = Math.exp(Math.fround(Math.fround(z[i] - 30) * Math.fround(1 / 0.7)));
+        assert.ok(Math.abs(out[i] - exact) <= 1.2e-7 * exact + 1e-45, `${i}: ${out[i]} vs ${exact}`);
+      }
+    },
+  },
+
   ternaryMatmul: {
     riskyExtras: true,
     signature: "ternaryMatmul(xq, rows, cols, xScale, xSum, w, outFeatures, wScale, out)",

@@ -269,6 +269,24 @@ std::optional<TypedView> optional_f32(const Args& args, size_t i, const char* na
 const float* data_of(const std::optional<TypedView>& v) { return v ? reinterpret_cast<const float*>(v->data) : nullptr; }
 float* mutable_data_of(const std::optional<TypedView>& v) { return v ? reinterpret_cast<float*>(v->data) : nullptr; }
 
+Napi::Value SoftmaxWeights(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "softmaxWeights(z, max, invTemperature, out)", 4);
+    const double max = args.finite(1, "max");
+    const double inv_t = args.finite(2, "invTemperature");
+    if (std::fabs(max) > 3.4028234663852886e38) args.range_error("max", "a number within float32 range", format_number(max));
+    if (!(inv_t > 0) || inv_t > 3.4028234663852886e38) args.range_error("invTemperature", "a positive number within float32 range", format_number(inv_t));
+    TypedView z = args.typed(0, "z", {napi_float32_array});
+    TypedView out = args.typed(3, "out", {napi_float32_array});
+    expect_length(args, "out", out, z.length, "z.length");
+    expect_disjoint(args, "out", out, "z", z);
+    if (z.length == 0) return info.Env().Undefined();
+    cpu_backend().softmax_weights(reinterpret_cast<const float*>(z.data), z.length, static_cast<float>(max), static_cast<float>(inv_t),
+                                  reinterpret_cast<float*>(out.data));
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value RmsNormForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args args(info, "rmsNormForward(x, w, rows, d, eps, out, rstd)", 7);
@@ -434,6 +452,7 @@ void register_linalg(Napi::Env env, Napi::Object exports) {
   exports.Set("elementwise", Napi::Function::New(env, Elementwise, "elementwise"));
   exports.Set("crossEntropyForward", Napi::Function::New(env, CrossEntropyForward, "crossEntropyForward"));
   exports.Set("crossEntropyBackward", Napi::Function::New(env, CrossEntropyBackward, "crossEntropyBackward"));
+  exports.Set("softmaxWeights", Napi::Function::New(env, SoftmaxWeights, "softmaxWeights"));
   exports.Set("rmsNormForward", Napi::Function::New(env, RmsNormForward, "rmsNormForward"));
   exports.Set("rmsNormBackward", Napi::Function::New(env, RmsNormBackward, "rmsNormBackward"));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));

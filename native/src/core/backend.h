@@ -71,6 +71,8 @@ class Backend {
   // RMSNorm over rows of d floats (see cpu/norm/norm.h); w may be null (ones). The backward
   // writes dx and/or dw when they are not null.
   // Softmax cross-entropy over rows (see cpu/norm/norm.h).
+  // w[i] = exp((z[i] - max) * inv_t) for i < n (the weights of temperature sampling).
+  virtual void softmax_weights(const float* z, size_t n, float max, float inv_t, float* w) = 0;
   virtual void cross_entropy_forward(const CrossEntropyRows& c, size_t rows, double* lse, double* loss) = 0;
   virtual void cross_entropy_backward(const CrossEntropyRows& c, size_t rows, const double* lse, const double* scale,
                                       bool per_row_scale, float* dx) = 0;

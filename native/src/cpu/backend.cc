@@ -217,6 +217,11 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void softmax_weights(const float* z, size_t n, float max, float inv_t, float* w) override {
+    const NormKernels& kn = norm_family().active();
+    parallel_for(n, 1 << 14, [&](size_t i0, size_t i1) { kn.softmax_weights(z, i0, i1, max, inv_t, w); });
+  }
+
   void cross_entropy_forward(const CrossEntropyRows& c, size_t rows, double* lse, double* loss) override {
     const NormKernels& kn = norm_family().active();
     parallel_for(rows, std::max<size_t>(1, 4096 / std::max<size_t>(c.classes, 1)),

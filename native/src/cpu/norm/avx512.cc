@@ -3,6 +3,7 @@
 
 namespace bitnet {
 
-const NormKernels kNormAvx512 = {norm_impl::rms_forward, norm_impl::rms_backward, norm_impl::xent_forward, norm_impl::xent_backward};
+const NormKernels kNormAvx512 = {norm_impl::rms_forward, norm_impl::rms_backward, norm_impl::xent_forward, norm_impl::softmax_weights,
+                                 norm_impl::xent_backward};
 
 }  // namespace bitnet

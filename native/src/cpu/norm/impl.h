@@ -113,6 +113,10 @@ void xent_backward(const CrossEntropyRows& c, const double* lse, const double* s
   }
 }
 
+inline void softmax_weights(const float* z, size_t i0, size_t i1, float max, float inv_t, float* w) {
+  for (size_t i = i0; i < i1; ++i) w[i] = std::exp((z[i] - max) * inv_t);
+}
+
 }  // namespace norm_impl
 }  // namespace
 }  // namespace bitnet

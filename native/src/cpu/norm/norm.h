@@ -28,6 +28,9 @@ struct NormKernels {
   void (*xent_forward)(const CrossEntropyRows& c, size_t r0, size_t r1, double* lse, double* loss);
   // Rows [r0, r1): dx = exp(x - lse) * scale, minus scale at the target (scale[r] when
   // per_row_scale, else scale[0]); ignored rows are zeros.
+  // Sampling weights of logits [i0, i1): w[i] = exp((z[i] - max) * inv_t), each one float
+  // operation and one libm expf (no vector exp: every variant and thread count gives the same bits).
+  void (*softmax_weights)(const float* z, size_t i0, size_t i1, float max, float inv_t, float* w);
   void (*xent_backward)(const CrossEntropyRows& c, const double* lse, const double* scale, bool per_row_scale, size_t r0,
                         size_t r1, float* dx);
 };

@@ -3,6 +3,7 @@
 
 namespace bitnet {
 
-const NormKernels kNormScalar = {norm_impl::rms_forward, norm_impl::rms_backward, norm_impl::xent_forward, norm_impl::xent_backward};
+const NormKernels kNormScalar = {norm_impl::rms_forward, norm_impl::rms_backward, norm_impl::xent_forward, norm_impl::softmax_weights,
+                                 norm_impl::xent_backward};
 
 }  // namespace bitnet
