@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { BitNetConfig, BitNetLM, ResolvedBitNetConfig, resolveBitNetConfig } from "../nn/bitnet";
-import { PackedTernary, packTernary, unpackTernary } from "../quant";
+import { PackedTernary, findInvalidTernaryCode, packTernary, unpackTernary } from "../quant";
 import { DenseFormat, DenseWeights, checkDenseFormat } from "../quant/dense";
 import { readFileBytes } from "../io/file-bytes";
 import { SafetensorsFormatError, SafetensorsTensorInfo, readSafetensors, readSafetensorsHeader } from "../io/safetensors";
@@ -309,24 +309,6 @@ function toF32(t: Tensor): Tensor<"f32"> {
   return (t.dtype === "f32" ? t.clone() : t.to("f32")) as Tensor<"f32">;
 }
 
-/**
- * Index of the first 2-bit field equal to 3 (byte * 4 + field, field 0 = bits 0-1), or -1. A
- * field is 3 when both its bits are set: b & (b >> 1) & 0x55 marks it.
- */
-function findCode3(bytes: Uint8Array): number {
-  const words = bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2) : new Uint32Array(0);
-  let start = 0;
-  for (let w = 0; w < words.length; w++) {
-    if ((words[w] & (words[w] >>> 1) & 0x55555555) !== 0) break;
-    start = (w + 1) * 4;
-  }
-  for (let i = start; i < bytes.length; i++) {
-    const marks = bytes[i] & (bytes[i] >> 1) & 0x55;
-    if (marks !== 0) for (let f = 0; f < 4; f++) if (marks & (1 << (2 * f))) return i * 4 + f;
-  }
-  return -1;
-}
-
 /** The BitNetLM of a bf16 (master-weights) checkpoint already inspected. */
 function buildLM(fn: string, dir: string, hf: HFConfig, checkpoint: Checkpoint): BitNetLM {
   const lm = new BitNetLM(hf.config);
@@ -451,10 +433,12 @@ export function loadHFBitNet(dir: string, opts: LoadHFBitNetOptions = {}): HFBit
         const [n, k] = projectionShape(c, key);
         const full = `${at}.${name}.weight`;
         const data = take(full) as Tensor<"u8">;
-        const bad = findCode3(data.data());
-        if (bad >= 0) {
-          const byte = bad >> 2;
-          const field = bad & 3;
+        const bytes = data.data();
+        const byte = findInvalidTernaryCode(bytes);
+        if (byte >= 0) {
+          const marks = bytes[byte] & (bytes[byte] >> 1) & 0x55;
+          let field = 0; // bits 2f, 2f + 1: the first set in row order
+          while (!(marks & (1 << (2 * field)))) field++;
           const r = Math.floor(byte / k);
           throw new HFFormatError(
             `${fn}: '${checkpoint.entries.get(full)!.file}' tensor '${full}' byte [${r}, ${byte % k}] bits ${2 * field}-${2 * field + 1} (weight [${field * (n / 4) + r}, ${byte % k}]) holds the code 3, expected 0, 1 or 2 (-1, 0, +1)`,

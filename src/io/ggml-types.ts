@@ -8,7 +8,7 @@
 // The codecs reinterpret little-endian bytes as typed arrays: big-endian hosts are refused.
 import * as os from "node:os";
 import { addon } from "../backend/addon";
-import { PackedTernary, packTernary } from "../quant";
+import { PackedTernary, findInvalidTernaryCode, packTernary } from "../quant";
 import { describe } from "../tensor/dtype";
 import { f16BitsToNumber, numberToF16Bits } from "../tensor/half";
 import { Tensor } from "../tensor/tensor";
@@ -540,10 +540,12 @@ export function decodeI2S(bytes: Uint8Array, n: number, k: number, name = "<I2_S
   const codeBytes = (rows * cols) / 4;
   checkLength(fn, name, "I2_S", bytes, codeBytes + I2S_TRAILER_BYTES, `[${rows}, ${cols}]`);
   const codes = bytes.subarray(0, codeBytes);
-  const bad = findCode3(codes);
-  if (bad >= 0) {
-    const byte = bad >> 2;
-    const slot = bad & 3; // 0 = bits 6-7 (weight j), ... 3 = bits 0-1 (weight j + 96)
+  const byte = findInvalidTernaryCode(codes);
+  if (byte >= 0) {
+    // Slot 0 = bits 6-7 (weight j), ... 3 = bits 0-1 (weight j + 96): the first weight in order.
+    const marks = codes[byte] & (codes[byte] >> 1) & 0x55;
+    let slot = 0;
+    while (!(marks & (1 << (6 - 2 * slot)))) slot++;
     const flat = Math.floor(byte / 32) * 128 + (byte % 32) + 32 * slot;
     throw new GGUFFormatError(
       `${label}: weight [${Math.floor(flat / cols)}, ${flat % cols}] (byte ${byte}, bits ${6 - 2 * slot}-${7 - 2 * slot}) has the code 3, expected 0, 1 or 2 (-1, 0, +1)`,
@@ -555,31 +557,6 @@ export function decodeI2S(bytes: Uint8Array, n: number, k: number, name = "<I2_S
   const scaleTensor = Tensor.empty([1], "f32", false, fn);
   scaleTensor.data()[0] = scale;
   return { packed: new PackedTernary("i2s", [rows, cols], data, scaleTensor), scale };
-}
-
-/**
- * Index (byte * 4 + slot, slot 0 for the top bits) of the first 2-bit field equal to 3, or -1.
- * A field is 3 when both its bits are set: b & (b >> 1) & 0x55 marks it.
- */
-function findCode3(codes: Uint8Array): number {
-  let start = 0;
-  const aligned = (4 - (codes.byteOffset % 4)) % 4;
-  if (codes.length >= aligned + 4) {
-    for (; start < aligned; start++) if ((codes[start] & (codes[start] >> 1) & 0x55) !== 0) break;
-    if (start === aligned) {
-      const words = new Uint32Array(codes.buffer, codes.byteOffset + aligned, (codes.length - aligned) >> 2);
-      let w = 0;
-      for (; w < words.length; w++) if ((words[w] & (words[w] >>> 1) & 0x55555555) !== 0) break;
-      start = aligned + w * 4;
-    }
-  }
-  for (let i = start; i < codes.length; i++) {
-    const marks = codes[i] & (codes[i] >> 1) & 0x55;
-    if (marks !== 0) {
-      for (let slot = 0; slot < 4; slot++) if (marks & (1 << (6 - 2 * slot))) return i * 4 + slot;
-    }
-  }
-  return -1;
 }
 
 /**
