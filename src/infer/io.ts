@@ -66,6 +66,8 @@ export function savePackedModel(filePath: string, model: PackedModel): void {
 export function loadPackedModel(filePath: string, opts: { map?: boolean } = {}): PackedModel {
   const fn = "loadPackedModel";
   if (typeof filePath !== "string" || filePath === "") throw new TypeError(`${fn}: path must be a non-empty string, received ${describe(filePath)}`);
+  if (opts === null || typeof opts !== "object") throw new TypeError(`${fn}: opts must be an object, received ${describe(opts)}`);
+  if (opts.map !== undefined && typeof opts.map !== "boolean") throw new TypeError(`${fn}: opts.map must be a boolean, received ${describe(opts.map)}`);
   const bytes = readFileBytes(filePath, fn, opts);
   try {
     const model = fromBytes(fn, filePath, bytes);

@@ -127,6 +127,7 @@ export function packModel(lm: BitNetLM, opts: PackModelOptions = {}): PackedMode
   if (!(lm instanceof BitNetLM)) throw new TypeError(`${fn}: lm must be a BitNetLM, received ${describe(lm)}`);
   if (opts === null || typeof opts !== "object") throw new TypeError(`${fn}: opts must be an object, received ${describe(opts)}`);
   const tied = !lm.lm_head;
+  if (opts.headFormat !== undefined) checkDenseFormat(fn, "opts.headFormat", opts.headFormat);
   // A tied matrix given one format is stored once, in that format.
   const embeddingFormat = checkDenseFormat(fn, "opts.embeddingFormat", opts.embeddingFormat ?? (tied ? opts.headFormat : undefined) ?? "f32");
   const headFormat = checkDenseFormat(fn, "opts.headFormat", opts.headFormat ?? (tied ? embeddingFormat : "f32"));

@@ -3,7 +3,7 @@
 // dropped, cancelled requests free their caches, disposal ends everything with an error.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BitNetLM, GenerateOptions, GenerationResult, InferenceEngine, PackedModel, memoryStats, packModel } from "../../src";
+import { BitNetLM, GenerateOptions, GenerationResult, InferenceEngine, PackedModel, loadPackedModel, memoryStats, packModel } from "../../src";
 import { tokenizer, trainedModel } from "./fixture";
 
 let lm: BitNetLM;
@@ -125,4 +125,15 @@ test("chunked prefill: prompts longer than maxStepRows run in chunks (interleave
   assert.throws(() => new InferenceEngine(packed, { maxBatch: 8, maxStepRows: 4 }), /InferenceEngine: maxStepRows must be an integer >= maxBatch \(8\), received 4/);
   whole.dispose();
   chunked.dispose();
+});
+
+test("bad engine options and pack options are named errors", () => {
+  assert.throws(() => new InferenceEngine(packed, { maxBatch: 0 }), /InferenceEngine: maxBatch must be an integer in \[1, 4096\], received 0/);
+  assert.throws(() => new InferenceEngine(packed, { maxCacheBytes: -1 }), /InferenceEngine: maxCacheBytes must be a positive integer, received -1/);
+  assert.throws(() => new InferenceEngine(packed, { maxCacheBytes: NaN }), /InferenceEngine: maxCacheBytes must be a positive integer, received NaN/);
+  assert.throws(() => new InferenceEngine(packed, { maxWaiting: 1.5 }), /InferenceEngine: maxWaiting must be an integer >= 0, received 1.5/);
+  assert.throws(() => new InferenceEngine(packed, null as never), /InferenceEngine: opts must be an object, received null/);
+  assert.throws(() => packModel(lm, { headFormat: "int4" as "int8" }), /packModel: opts.headFormat must be one of 'f32', 'f16', 'bf16', 'int8', received 'int4'/);
+  assert.throws(() => packModel(lm, { embeddingFormat: "fp8" as "f16" }), /packModel: opts.embeddingFormat must be one of/);
+  assert.throws(() => loadPackedModel("/nonexistent.safetensors", { map: "yes" as never }), /loadPackedModel: opts.map must be a boolean, received 'yes'/);
 });
