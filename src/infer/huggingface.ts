@@ -9,8 +9,10 @@ import * as path from "node:path";
 import { BitNetConfig, BitNetLM, ResolvedBitNetConfig, resolveBitNetConfig } from "../nn/bitnet";
 import { PackedTernary, findInvalidTernaryCode, packTernary, unpackTernary } from "../quant";
 import { DenseFormat, DenseWeights, checkDenseFormat } from "../quant/dense";
-import { readFileBytes } from "../io/file-bytes";
-import { SafetensorsFormatError, SafetensorsTensorInfo, readSafetensors, readSafetensorsHeader } from "../io/safetensors";
+import { MAP_THRESHOLD, readFileBytes, releaseFileBytes, releaseFilePages } from "../io/file-bytes";
+import { tensorOverBytes } from "../io/views";
+import { constants as bufferConstants } from "node:buffer";
+import { SafetensorsFormatError, SafetensorsTensorInfo, parseSafetensors, readSafetensors, readSafetensorsHeader } from "../io/safetensors";
 import { bf16BitsToNumber, f16BitsToNumber } from "../tensor/half";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
@@ -140,6 +142,8 @@ export interface LoadHFBitNetOptions {
   headFormat?: DenseFormat;
   /** Storage of the token embeddings (default headFormat; a tied model whose two formats differ stores the matrix twice). */
   embeddingFormat?: DenseFormat;
+  /** Memory-map the safetensors files (default: files of 64 MiB and more, up to one buffer's 4 GiB on Node 20). */
+  map?: boolean;
 }
 
 /** What {@link loadHFBitNet} returns. */
@@ -275,15 +279,37 @@ function inspect(fn: string, dir: string): { hf: HFConfig; checkpoint: Checkpoin
 }
 
 /** Reads the listed tensors (every one of the checkpoint by default) into native memory. */
-function readTensors(fn: string, checkpoint: Checkpoint): Map<string, Tensor> {
+/**
+ * The checkpoint's tensors. A file of MAP_THRESHOLD bytes and more (and at most one buffer's
+ * size) is memory-mapped and its tensors are views of the mapping (`files` lists the mappings, to
+ * release when nothing views them any more); others are read into native memory.
+ */
+function readTensors(fn: string, checkpoint: Checkpoint, map?: boolean): { tensors: Map<string, Tensor>; files: Uint8Array[] } {
   const byFile = new Map<string, string[]>();
   for (const [name, { file }] of checkpoint.entries) {
     if (!byFile.has(file)) byFile.set(file, []);
     byFile.get(file)!.push(name);
   }
   const out = new Map<string, Tensor>();
+  const files: Uint8Array[] = [];
   try {
     for (const [file, names] of byFile) {
+      const size = fs.statSync(file).size;
+      if (size <= bufferConstants.MAX_LENGTH && (map ?? size >= MAP_THRESHOLD)) {
+        const bytes = readFileBytes(file, fn, { map: true });
+        files.push(bytes);
+        let parsed: ReturnType<typeof parseSafetensors>;
+        try {
+          parsed = parseSafetensors(bytes, file);
+        } catch (e) {
+          safetensorsError(fn, e);
+        }
+        for (const name of names) {
+          const info = parsed.header.tensors.get(name) as SafetensorsTensorInfo;
+          out.set(name, tensorOverBytes(parsed.data.get(name) as Uint8Array, info.dtype as Tensor["dtype"], info.shape));
+        }
+        continue;
+      }
       let tensors;
       try {
         tensors = readSafetensors(file, { names }).tensors;
@@ -294,9 +320,16 @@ function readTensors(fn: string, checkpoint: Checkpoint): Map<string, Tensor> {
     }
   } catch (e) {
     for (const t of out.values()) t.dispose();
+    for (const b of files) releaseFileBytes(b);
     throw e;
   }
-  return out;
+  return { tensors: out, files };
+}
+
+/** The bytes a tensor views (to give a mapped file's pages back once they are copied). */
+function bytesOf(t: Tensor): Uint8Array {
+  const a = t.data() as ArrayBufferView;
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 function scalarOf(t: Tensor): number {
@@ -313,11 +346,14 @@ function toF32(t: Tensor): Tensor<"f32"> {
 function buildLM(fn: string, dir: string, hf: HFConfig, checkpoint: Checkpoint): BitNetLM {
   const lm = new BitNetLM(hf.config);
   let tensors: Map<string, Tensor> | undefined;
+  let files: Uint8Array[] = [];
   try {
     const params = new Map(lm.namedParameters());
     // inspect() checked the names against the config; this guards the two name lists agreeing.
     for (const name of params.keys()) if (!checkpoint.entries.has(name)) throw new Error(`${fn}: internal: BitNetLM parameter '${name}' has no tensor in the checkpoint`);
-    tensors = readTensors(fn, checkpoint);
+    const read = readTensors(fn, checkpoint);
+    tensors = read.tensors;
+    files = read.files;
     // One tensor at a time, each file tensor freed once copied: the peak is the model plus the file.
     for (const [name, t] of tensors) {
       const f = toF32(t);
@@ -334,6 +370,7 @@ function buildLM(fn: string, dir: string, hf: HFConfig, checkpoint: Checkpoint):
     throw e;
   } finally {
     if (tensors) for (const t of tensors.values()) t.dispose();
+    for (const b of files) releaseFileBytes(b);
   }
 }
 
@@ -380,6 +417,8 @@ export function loadHFBitNet(dir: string, opts: LoadHFBitNetOptions = {}): HFBit
   if (!isObject(opts)) throw new TypeError(`${fn}: opts must be an object like { headFormat }, received ${describe(opts)}`);
   const headFormat = checkDenseFormat(fn, "opts.headFormat", opts.headFormat ?? "bf16");
   const embeddingFormat = checkDenseFormat(fn, "opts.embeddingFormat", opts.embeddingFormat ?? headFormat);
+  const map = opts.map;
+  if (map !== undefined && typeof map !== "boolean") throw new TypeError(`${fn}: opts.map must be a boolean, received ${describe(map)}`);
   const { hf, checkpoint, packed, configFile } = inspect(fn, dir);
   const c = hf.config;
 
@@ -400,7 +439,7 @@ export function loadHFBitNet(dir: string, opts: LoadHFBitNetOptions = {}): HFBit
     }
   }
 
-  const tensors = readTensors(fn, checkpoint);
+  const { tensors, files } = readTensors(fn, checkpoint, map);
   const made: { dispose(): void }[] = [];
   const track = <T extends { dispose(): void }>(x: T): T => (made.push(x), x);
   const take = (name: string): Tensor => tensors.get(name) as Tensor;
@@ -456,6 +495,7 @@ export function loadHFBitNet(dir: string, opts: LoadHFBitNetOptions = {}): HFBit
           return track(packTernary(codes, { layout: "tl256", scale }));
         } finally {
           codes?.dispose();
+          releaseFilePages(bytesOf(data));
           view.dispose();
           data.dispose();
           scale.dispose(); // packTernary keeps a copy
@@ -490,9 +530,12 @@ export function loadHFBitNet(dir: string, opts: LoadHFBitNetOptions = {}): HFBit
         : dense(take("model.embed_tokens.weight"), headFormat)
       : dense(take("lm_head.weight"), headFormat);
     const model = new PackedModel(c, embedding, layers, track(toF32(take("model.norm.weight"))), head);
+    // The embedding (and head) may be views of a mapped file: unmapped with the model.
+    model.addDisposer(() => files.forEach(releaseFileBytes));
     return tokenizer ? { model, config: c, tokenizer } : { model, config: c };
   } catch (e) {
     for (const x of made) x.dispose();
+    for (const b of files) releaseFileBytes(b);
     throw e;
   } finally {
     // The model holds views (reshape/detach) of what it kept; the read tensors themselves go.

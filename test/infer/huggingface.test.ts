@@ -237,6 +237,14 @@ test("HF packed layout -> lab model: identical logits (autobitlinear, tied bf16 
   tw.dispose();
   const ref = labPacked(lm, autoScale);
   assert.deepEqual(logits(model, IDS), logits(ref, IDS));
+  // Memory-mapped (as files of 64 MiB and more are by default): the bf16 embedding is a view of
+  // the mapping, unmapped with the model; the repacked projections' pages are given back.
+  const mapped = loadHFBitNet(dir, { map: true }).model;
+  const view = mapped.embedding.data.data();
+  assert.deepEqual(logits(mapped, IDS), logits(ref, IDS));
+  mapped.dispose();
+  assert.equal(view.length, 0, "disposing the model unmaps the file");
+  assert.throws(() => loadHFBitNet(dir, { map: "yes" as never }), /loadHFBitNet: opts.map must be a boolean, received 'yes'/);
   ref.dispose();
   model.dispose();
 
