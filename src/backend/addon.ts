@@ -77,6 +77,16 @@ export interface NativeAddon {
     wScale: Float32Array,
     out: Float32Array,
   ): void;
+  ternaryMatmulGroup(
+    xq: Int8Array,
+    rows: number,
+    cols: number,
+    xScale: Float32Array,
+    xSum: Int32Array,
+    w0: Uint8Array, outFeatures0: number, wScale0: Float32Array, out0: Float32Array,
+    w1: Uint8Array, outFeatures1: number, wScale1: Float32Array, out1: Float32Array,
+    w2: Uint8Array | null, outFeatures2: number, wScale2: Float32Array | null, out2: Float32Array | null,
+  ): void;
   denseMatmul(
     x: Float32Array | Int8Array,
     rows: number,

@@ -27,6 +27,7 @@ export type KernelSink = (record: KernelRecord) => void;
 const FAMILY: Record<string, string> = {
   ternaryMatmul: "ternary",
   denseMatmul: "dense",
+  ternaryMatmulGroup: "ternary",
   sgemm: "gemm",
   sgemmBf16: "gemm",
   attentionForward: "attention",

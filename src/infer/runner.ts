@@ -196,9 +196,7 @@ export class ModelRunner {
     this.#rmsNorm(x, layer.inputNorm.data(), M, d, h);
     this.#quantize(h, M, d);
     const q = ws.q.subarray(0, M * d), k = ws.k.subarray(0, M * kvDim), v = ws.v.subarray(0, M * kvDim);
-    this.#project(M, d, layer.q, q);
-    this.#project(M, d, layer.k, k);
-    this.#project(M, d, layer.v, v);
+    this.#projectGroup(M, d, [layer.q, layer.k, layer.v], [q, k, v]);
     const att = ws.att.subarray(0, M * d);
     let row = 0;
     for (const g of segments) {
@@ -233,15 +231,15 @@ export class ModelRunner {
     this.#rmsNorm(x, layer.postAttentionNorm.data(), M, d, h);
     this.#quantize(h, M, d);
     const up = ws.up.subarray(0, M * f);
-    this.#project(M, d, layer.up, up);
     let act = up;
     if (layer.gate) {
       const gate = ws.gate.subarray(0, M * f);
-      this.#project(M, d, layer.gate, gate);
+      this.#projectGroup(M, d, [layer.gate, layer.up], [gate, up]);
       this.#activate(gate);
       this.#elementwise("mul", gate, up, gate);
       act = gate;
     } else {
+      this.#project(M, d, layer.up, up);
       this.#activate(up);
     }
     let z = act;
@@ -312,6 +310,24 @@ export class ModelRunner {
     const kp = paddedCols(k);
     runKernel("ternaryMatmul", 2 * rows * n * k, p.data.nbytes + rows * kp + 4 * rows * n, () => `M=${rows} N=${n} K=${k}`, () =>
       addon().ternaryMatmul(ws.xq.subarray(0, rows * kp), rows, k, ws.xs.subarray(0, rows), ws.xsum.subarray(0, rows), p.data.data(), n, p.scale.data(), out.subarray(0, rows * n)),
+    );
+  }
+
+  /** Two or three projections of the same quantized rows in one native call. */
+  #projectGroup(rows: number, k: number, ws: PackedTernary[], outs: Float32Array[]): void {
+    const q = this.#ws;
+    const kp = paddedCols(k);
+    const p = ws.map((w) => w.kernelLayout());
+    const n = p.map((w) => w.shape[0]);
+    const third = p.length === 3;
+    const bytes = p.reduce((s, w) => s + w.data.nbytes, 0);
+    runKernel("ternaryMatmul", 2 * rows * k * n.reduce((a, b) => a + b, 0), bytes + rows * kp, () => `M=${rows} N=${n.join("+")} K=${k}`, () =>
+      addon().ternaryMatmulGroup(
+        q.xq.subarray(0, rows * kp), rows, k, q.xs.subarray(0, rows), q.xsum.subarray(0, rows),
+        p[0].data.data(), n[0], p[0].scale.data(), outs[0].subarray(0, rows * n[0]),
+        p[1].data.data(), n[1], p[1].scale.data(), outs[1].subarray(0, rows * n[1]),
+        third ? p[2].data.data() : null, third ? n[2] : 0, third ? p[2].scale.data() : null, third ? outs[2].subarray(0, rows * n[2]) : null,
+      ),
     );
   }
 

@@ -2174,6 +2174,102 @@ const TABLE: Record<string, Binding> = {
     },
   },
 
+  ternaryMatmulGroup: {
+    riskyExtras: true,
+    signature: "ternaryMatmulGroup(xq, rows, cols, xScale, xSum, w0, outFeatures0, wScale0, out0, w1, outFeatures1, wScale1, out1, w2, outFeatures2, wScale2, out2)",
+    required: 17,
+    params: [
+      { name: "xq", kind: "typed", expected: I8, valid: () => new Int8Array(256), wrongTyped: otherTyped(Int8Array, 256) },
+      { name: "rows", kind: "number", expected: "a number", valid: () => 1, range: [1, DIM] },
+      { name: "cols", kind: "number", expected: "a number", valid: () => 3, range: [1, KMAX] },
+      { name: "xScale", kind: "typed", expected: F32, valid: () => new Float32Array([1]), wrongTyped: otherTyped(Float32Array, 1) },
+      { name: "xSum", kind: "typed", expected: I32, valid: () => new Int32Array(1), wrongTyped: otherTyped(Int32Array, 1) },
+      { name: "w0", kind: "typed", expected: U8, valid: () => new Uint8Array(256).fill(0x55), wrongTyped: otherTyped(Uint8Array, 256) },
+      { name: "outFeatures0", kind: "number", expected: "a number", valid: () => 4, range: [1, DIM] },
+      { name: "wScale0", kind: "typed", expected: F32, valid: () => new Float32Array([1]), wrongTyped: otherTyped(Float32Array, 1) },
+      { name: "out0", kind: "typed", expected: F32, valid: () => new Float32Array(4), wrongTyped: otherTyped(Float32Array, 4) },
+      { name: "w1", kind: "typed", expected: U8, valid: () => new Uint8Array(256).fill(0x55), wrongTyped: otherTyped(Uint8Array, 256) },
+      { name: "outFeatures1", kind: "number", expected: "a number", valid: () => 2, range: [1, DIM] },
+      { name: "wScale1", kind: "typed", expected: F32, valid: () => new Float32Array([1]), wrongTyped: otherTyped(Float32Array, 1) },
+      { name: "out1", kind: "typed", expected: F32, valid: () => new Float32Array(2), wrongTyped: otherTyped(Float32Array, 2) },
+      { name: "w2", kind: "typed", expected: U8, valid: () => new Uint8Array(256).fill(0x55), wrongTyped: otherTyped(Uint8Array, 256) },
+      { name: "outFeatures2", kind: "number", expected: "a number", valid: () => 3, range: [1, DIM] },
+      { name: "wScale2", kind: "typed", expected: F32, valid: () => new Float32Array([1]), wrongTyped: otherTyped(Float32Array, 1) },
+      { name: "out2", kind: "typed", expected: F32, valid: () => new Float32Array(3), wrongTyped: otherTyped(Float32Array, 3) },
+    ],
+    extra: () => {
+      const fn = "ternaryMatmulGroup";
+      const w = () => new Uint8Array(256).fill(0x55);
+      const args = argsOf(() => [new Int8Array(256), 1, 3, new Float32Array([1]), new Int32Array(1), w(), 4, new Float32Array([1]), new Float32Array(4), w(), 2, new Float32Array([1]), new Float32Array(2), w(), 3, new Float32Array([1]), new Float32Array(3)]);
+      const c = caseWith(fn, args);
+      const wLen = "outFeatures padded to a multiple of 4 * padded cols / 4: tl256 layout";
+      return [
+        c("a third operand without w2", { 13: null }, TypeError, msg(fn, "w2", U8, "null")),
+        c("outFeatures2 without a third operand", { 13: null, 15: null, 16: null, 14: 3 }, RangeError, msg(fn, "outFeatures2", esc("an integer in [0, 0]"), "3")),
+        c("w1 for another row count", { 10: 8 }, RangeError, msg(fn, "w1", lengthIs(512, wLen), "length 256")),
+        c("out0 short", { 8: new Float32Array(3) }, RangeError, msg(fn, "out0", lengthIs(4, "rows * outFeatures0"), "length 3")),
+        c("wScale2 of the wrong length", { 15: new Float32Array(2) }, RangeError, msg(fn, "wScale2", esc("of length 1 or 3 (outFeatures2)"), "length 2")),
+        c("a zero wScale1", { 11: Float32Array.of(0) }, RangeError, msg(fn, "wScale1", "finite positive scales", "wScale1[0] = 0")),
+        c("xSum not the row sum", { 4: Int32Array.of(5) }, RangeError, msg(fn, "xSum", "the row sums of xq", "xSum[0] = 5 (row 0 of xq sums to 0)")),
+        {
+          label: "out1 over out0",
+          call: () => {
+            const b = new ArrayBuffer(64);
+            return raw[fn](...args({ 8: new Float32Array(b, 0, 4), 12: new Float32Array(b, 8, 2) }));
+          },
+          error: RangeError,
+          message: msg(fn, "out1", OVERLAP("out0"), "an overlapping view"),
+        },
+        {
+          label: "out2 over w0",
+          call: () => {
+            const b = new ArrayBuffer(512);
+            const a = args();
+            a[5] = new Uint8Array(b, 0, 256).fill(0x55);
+            a[16] = new Float32Array(b, 0, 3);
+            return raw[fn](...a);
+          },
+          error: RangeError,
+          message: msg(fn, "out2", OVERLAP("w0"), "an overlapping view"),
+        },
+        ...detachedCases(fn, args, [
+          [0, "xq", Int8Array, I8],
+          [5, "w0", Uint8Array, U8],
+          [12, "out1", Float32Array, F32],
+        ]),
+      ];
+    },
+    valid: () => {
+      // Three operands against the single-matrix call, one row and two rows (GEMV and batched).
+      for (const m of [1, 2]) {
+        const k = 300, kp = 512;
+        const xq = new Int8Array(m * kp);
+        for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) xq[i * kp + j] = ((i * 31 + j * 7) % 255) - 127;
+        const sums = Int32Array.from({ length: m }, (_, i) => xq.subarray(i * kp, i * kp + kp).reduce((a, b) => a + b, 0));
+        const xs = Float32Array.from({ length: m }, (_, i) => 10 + i);
+        const ns = [20, 37, 4];
+        const packed = ns.map((n, o) => {
+          const codes = Int8Array.from({ length: n * k }, (_, i) => ((i * (o + 3)) % 3) - 1);
+          const out = new Uint8Array(Math.ceil(n / 4) * 4 * (kp / 4));
+          addon().packTernary(codes, n, k, "tl256", out);
+          return out;
+        });
+        const scales = [Float32Array.of(0.5), Float32Array.from({ length: 37 }, (_, i) => 0.1 + i / 100), Float32Array.of(2)];
+        const grouped = ns.map((n) => new Float32Array(m * n));
+        addon().ternaryMatmulGroup(xq, m, k, xs, sums, packed[0], ns[0], scales[0], grouped[0], packed[1], ns[1], scales[1], grouped[1], packed[2], ns[2], scales[2], grouped[2]);
+        ns.forEach((n, o) => {
+          const single = new Float32Array(m * n);
+          addon().ternaryMatmul(xq, m, k, xs, sums, packed[o], n, scales[o], single);
+          assert.deepEqual(grouped[o], single, `operand ${o}, ${m} rows`);
+        });
+        // Two operands: the third slots null and 0.
+        const two = ns.slice(0, 2).map((n) => new Float32Array(m * n));
+        addon().ternaryMatmulGroup(xq, m, k, xs, sums, packed[0], ns[0], scales[0], two[0], packed[1], ns[1], scales[1], two[1], null, 0, null, null);
+        assert.deepEqual(two, grouped.slice(0, 2));
+      }
+    },
+  },
+
   ternaryMatmul: {
     riskyExtras: true,
     signature: "ternaryMatmul(xq, rows, cols, xScale, xSum, w, outFeatures, wScale, out)",

@@ -18,6 +18,15 @@ namespace bitnet {
 
 enum class Device { Cpu, Metal };
 
+// One weight matrix of a grouped ternary product: tl256 bytes, rows, scale(s), output [m, n].
+struct TernaryOperand {
+  const uint8_t* w;
+  size_t n;
+  const float* w_scale;
+  bool per_row_scale;
+  float* out;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -45,6 +54,9 @@ class Backend {
   virtual size_t unpack_ternary(int layout, const uint8_t* packed, size_t n, size_t k, int8_t* w) = 0;
   // out[m, n] = float((double(dot(w[n], x[m])) * w_scale[n or 0]) / x_scale[m]): exact int32 dots, scaled in float64;
   // x rows of kp int8 (padded), w in tl256 layout.
+  // Several products of the same int8 activations in one call (each operand as in ternary_matmul).
+  virtual void ternary_matmul_group(const int8_t* xq, size_t m, size_t kp, const float* x_scale, const int32_t* x_sum,
+                                    const TernaryOperand* ops, size_t count) = 0;
   virtual void ternary_matmul(const int8_t* xq, size_t m, size_t kp, const float* x_scale, const int32_t* x_sum,
                               const uint8_t* w, size_t n, const float* w_scale, bool per_row_scale, float* out) = 0;
 

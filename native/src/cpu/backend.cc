@@ -173,6 +173,30 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void ternary_matmul_group(const int8_t* xq, size_t m, size_t kp, const float* x_scale, const int32_t* x_sum,
+                            const TernaryOperand* ops, size_t count) override {
+    std::lock_guard<std::mutex> lock(matmul_mutex_);
+    const TernaryKernels& kt = ternary_family().active();
+    // Tiles of every operand, numbered one after another; each thread takes a contiguous range.
+    std::vector<size_t> first(count + 1, 0);
+    for (size_t o = 0; o < count; ++o) first[o + 1] = first[o] + (ops[o].n + kTernaryTileRows - 1) / kTernaryTileRows;
+    const size_t threads = static_cast<size_t>(num_threads());
+    if (scratch_.size() < threads) scratch_.resize(threads);
+    parallel_for_indexed(first[count], 1, [&](size_t tb, size_t te, int slot) {
+      uint8_t* scratch = nullptr;
+      if (m >= 4) scratch = scratch_for(static_cast<size_t>(slot), ternary_scratch_bytes(kp, m));
+      for (size_t o = 0; o < count; ++o) {
+        const size_t lo = std::max(tb, first[o]), hi = std::min(te, first[o + 1]);
+        if (lo >= hi) continue;
+        const TernaryOperand& op = ops[o];
+        const size_t n0 = (lo - first[o]) * kTernaryTileRows, n1 = std::min(op.n, (hi - first[o]) * kTernaryTileRows);
+        int32_t* dots = reinterpret_cast<int32_t*>(op.out);
+        kt.dot_codes(xq, kp, m, op.w, kp, n0, n1, dots, op.n, scratch);
+        for (size_t i = 0; i < m; ++i) kt.scale(op.out + i * op.n, n0, n1, x_sum[i], x_scale[i], op.w_scale, op.per_row_scale);
+      }
+    });
+  }
+
   void sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha, const float* a, size_t lda,
              const float* b, size_t ldb, float beta, float* c, size_t ldc, bool bf16) override {
     bitnet::sgemm({trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, bf16);
