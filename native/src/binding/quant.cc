@@ -155,6 +155,22 @@ Napi::Value UnpackTernary(const Napi::CallbackInfo& info) {
   });
 }
 
+// The kernels subtract xSum from exact int32 dots: a sum that is not the row's own would give
+// silently wrong results (and could overflow int32).
+void check_row_sums(const Args& args, const TypedView& xq, const TypedView& sums, int64_t m, size_t kp) {
+  const int8_t* xr = reinterpret_cast<const int8_t*>(xq.data);
+  const int32_t* s = reinterpret_cast<const int32_t*>(sums.data);
+  for (int64_t i = 0; i < m; ++i) {
+    int64_t total = 0;
+    for (size_t j = 0; j < kp; ++j) total += xr[static_cast<size_t>(i) * kp + j];
+    if (total != s[i]) {
+      args.range_error("xSum", "the row sums of xq",
+                       "xSum[" + std::to_string(i) + "] = " + std::to_string(s[i]) + " (row " + std::to_string(i) +
+                           " of xq sums to " + std::to_string(total) + ")");
+    }
+  }
+}
+
 Napi::Value TernaryMatmul(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args args(info, "ternaryMatmul(xq, rows, cols, xScale, xSum, w, outFeatures, wScale, out)", 9);
@@ -189,21 +205,7 @@ Napi::Value TernaryMatmul(const Napi::CallbackInfo& info) {
     expect_disjoint(args, "out", out, "wScale", ws);
     check_scales(args, "xScale", xs);
     check_scales(args, "wScale", ws);
-    // The kernels subtract xSum from exact int32 dots: a sum that is not the row's own would give
-    // silently wrong results (and could overflow int32).
-    {
-      const int8_t* xr = reinterpret_cast<const int8_t*>(xq.data);
-      const int32_t* s = reinterpret_cast<const int32_t*>(sums.data);
-      for (int64_t i = 0; i < m; ++i) {
-        int64_t total = 0;
-        for (size_t j = 0; j < kp; ++j) total += xr[static_cast<size_t>(i) * kp + j];
-        if (total != s[i]) {
-          args.range_error("xSum", "the row sums of xq",
-                           "xSum[" + std::to_string(i) + "] = " + std::to_string(s[i]) + " (row " + std::to_string(i) +
-                               " of xq sums to " + std::to_string(total) + ")");
-        }
-      }
-    }
+    check_row_sums(args, xq, sums, m, kp);
     if (m == 0 || n == 0) return info.Env().Undefined();
     cpu_backend().ternary_matmul(reinterpret_cast<const int8_t*>(xq.data), m, kp, reinterpret_cast<const float*>(xs.data),
                                  reinterpret_cast<const int32_t*>(sums.data), w.data, n,
@@ -259,19 +261,7 @@ Napi::Value TernaryMatmulGroup(const Napi::CallbackInfo& info) {
     expect_length(args, "xScale", xs, static_cast<uint64_t>(m), "rows");
     expect_length(args, "xSum", sums, static_cast<uint64_t>(m), "rows");
     check_scales(args, "xScale", xs);
-    {
-      const int8_t* xr = reinterpret_cast<const int8_t*>(xq.data);
-      const int32_t* s = reinterpret_cast<const int32_t*>(sums.data);
-      for (int64_t i = 0; i < m; ++i) {
-        int64_t total = 0;
-        for (size_t j = 0; j < kp; ++j) total += xr[static_cast<size_t>(i) * kp + j];
-        if (total != s[i]) {
-          args.range_error("xSum", "the row sums of xq",
-                           "xSum[" + std::to_string(i) + "] = " + std::to_string(s[i]) + " (row " + std::to_string(i) +
-                               " of xq sums to " + std::to_string(total) + ")");
-        }
-      }
-    }
+    check_row_sums(args, xq, sums, m, kp);
     std::vector<TernaryOperandArgs> ops;
     ops.push_back(read_operand(args, 5, 0, m, kp, xq, xs, sums));
     ops.push_back(read_operand(args, 9, 1, m, kp, xq, xs, sums));
