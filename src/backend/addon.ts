@@ -17,11 +17,13 @@ export type NativeTypedArray =
 
 /** Description of the native backend, as reported by the addon. */
 export interface BackendInfo {
-  cpu: { model: string; arch: string; logicalCores: number; features: string[] };
+  /** defaultThreads: the thread pool's default size (the performance cores on Apple Silicon). */
+  cpu: { model: string; arch: string; logicalCores: number; defaultThreads: number; features: string[] };
   isa: { best: string; active: string; forced: string | null; supported: string[] };
   threads: number;
   compiler: string;
-  flags: { base: string; avx2: string; avx512: string; neon: string };
+  /** Compiler flags: `base` for everything, then one entry per ISA variant built. */
+  flags: { base: string; [isa: string]: string };
   families: { name: string; chosen: string; available: string[] }[];
   devices: { cpu: boolean; metal: boolean };
   sanitized: boolean;

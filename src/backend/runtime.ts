@@ -3,8 +3,13 @@ import { addon, BackendInfo } from "./addon";
 
 /** Devices a tensor or model can live on. "auto" picks the best built backend (today: CPU). */
 export type Device = "cpu" | "metal" | "auto";
-/** Instruction-set ceilings for kernel dispatch. */
-export type Isa = "auto" | "scalar" | "avx2" | "avx512" | "neon";
+/**
+ * Instruction-set ceilings for kernel dispatch, one chain per architecture (each level implies
+ * the ones before it): x86-64 `scalar` < `avx2` (AVX2, FMA, F16C) < `avxvnni` (+ VEX vpdpbusd) <
+ * `avx512` (F/BW/VL/DQ/VNNI/BF16); arm64 `scalar` < `neon` < `neon-dotprod` (sdot) < `neon-i8mm`
+ * (smmla). A family without a variant at the ceiling runs its best one below it.
+ */
+export type Isa = "auto" | "scalar" | "avx2" | "avxvnni" | "avx512" | "neon" | "neon-dotprod" | "neon-i8mm";
 
 export type { BackendInfo };
 

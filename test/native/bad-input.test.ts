@@ -240,7 +240,7 @@ const LIVE = " over memory that is still live \\(not freed\\)";
 const VIEW = "an ArrayBuffer, a typed array or a DataView" + LIVE;
 
 const info = addon().backendInfo();
-const unsupportedIsa = ["scalar", "avx2", "avx512", "neon"].find((i) => !info.isa.supported.includes(i));
+const unsupportedIsa = ["scalar", "avx2", "avxvnni", "avx512", "neon", "neon-dotprod", "neon-i8mm"].find((i) => !info.isa.supported.includes(i));
 const initialThreads = addon().getNumThreads();
 const initialIsa = addon().getIsa();
 
@@ -2452,7 +2452,7 @@ const TABLE: Record<string, Binding> = {
     required: 1,
     params: [{ name: "isa", kind: "string", expected: "a string", valid: () => initialIsa }],
     extra: () => {
-      const isas = "one of 'auto', 'scalar', 'avx2', 'avx512', 'neon'";
+      const isas = "one of 'auto', 'scalar', 'avx2', 'avxvnni', 'avx512', 'neon', 'neon-dotprod', 'neon-i8mm'";
       const cases: Case[] = ["sse", "", "AVX2", "avx-512", "auto "].map((bad) => ({
         label: `isa '${bad}'`,
         call: () => raw.setIsa(bad),

@@ -16,7 +16,7 @@ test("ISA variant objects define no weak symbols", () => {
   for (const family of readdirSync(objects)) {
     const dir = path.join(objects, family);
     if (!statSync(dir).isDirectory()) continue;
-    for (const f of readdirSync(dir)) if (/^(avx2|avx512|neon)\.cc\.o$/.test(f)) files.push(path.join(dir, f));
+    for (const f of readdirSync(dir)) if (/^(avx2|avxvnni|avx512|neon|neon_dotprod|neon_i8mm)\.cc\.o$/.test(f)) files.push(path.join(dir, f));
   }
   assert.ok(files.length >= 10, `expected the ISA objects of every family under ${objects}, found ${files.length}`);
   for (const f of files) {

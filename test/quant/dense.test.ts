@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DenseWeights, denseMatmul, fromArray, denseWeightBytes, backendInfo, setIsa, setNumThreads, getNumThreads, randn, Tensor, memoryStats } from "../../src";
 import { f16BitsToNumber, bf16BitsToNumber } from "../../src/tensor/half";
+import { addon } from "../../src/backend/addon";
 
 const isas = backendInfo().isa.supported;
 
@@ -139,6 +140,42 @@ test("int8 per row: s = 127 / max|row|, rows padded to 256 with zeros; dots are 
     }
     assert.ok(worst / norm < 0.03, `int8 error ${worst} against a largest value of ${norm}`);
     for (const t of [w, x, dw, f, exact, approx]) t.dispose();
+  }
+});
+
+test("int8 dots are exact for every int8 value (-128 in weights and activations included), in every variant, batch size and thread count", () => {
+  // The quantizers never produce -128 activations, but the kernels promise exact dots for any
+  // input: the AVX2 kernel's fast form (|w| times x with w's sign) cannot negate -128.
+  const k = 192, n = 11;
+  let seed = 12345;
+  const next = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16;
+  for (const m of [1, 3]) {
+    for (const extremes of [false, true]) {
+      const x = Int8Array.from({ length: m * k }, () => (extremes && next() % 4 === 0 ? -128 : (next() % 255) - 127));
+      const w = Int8Array.from({ length: n * k }, () => (next() % 3 === 0 ? -128 : next() % 3 === 1 ? 127 : (next() % 256) - 128));
+      const expected = new Float32Array(m * n);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+        let dot = 0;
+        for (let c = 0; c < k; c++) dot += x[i * k + c] * w[j * k + c];
+        expected[i * n + j] = dot;
+      }
+      const ones = (len: number): Float32Array => new Float32Array(len).fill(1);
+      const before = getNumThreads();
+      try {
+        for (const threads of [1, 2]) {
+          setNumThreads(threads);
+          for (const [isa, out] of eachIsa(() => {
+            const o = new Float32Array(m * n);
+            addon().denseMatmul(x, m, k, w, "int8", n, ones(m), ones(n), o);
+            return o;
+          })) {
+            assert.deepEqual(Array.from(out), Array.from(expected), `m=${m} extremes=${extremes} ${isa} at ${threads} threads`);
+          }
+        }
+      } finally {
+        setNumThreads(before);
+      }
+    }
   }
 });
 

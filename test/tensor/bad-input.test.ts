@@ -487,9 +487,9 @@ function runtimeCases(): TCase[] {
     cases.push({ label: `setNumThreads(${got})`, call: () => ANY(setNumThreads)(v), error, message: new RegExp(`^setNumThreads: argument 'threads' must be (an integer in \\[1, 512\\]|a number), received ${esc(error === RangeError ? got : got)}$`) });
   }
   for (const [v, error, got] of [["sse", RangeError, "'sse'"], ["", RangeError, "''"], ["AVX2", RangeError, "'AVX2'"], [5, TypeError, "number 5"], [null, TypeError, "null"]] as const) {
-    cases.push({ label: `setIsa(${got})`, call: () => ANY(setIsa)(v), error, message: new RegExp(`^setIsa: argument 'isa' must be (one of 'auto', 'scalar', 'avx2', 'avx512', 'neon'|a string), received ${esc(got)}$`) });
+    cases.push({ label: `setIsa(${got})`, call: () => ANY(setIsa)(v), error, message: new RegExp(`^setIsa: argument 'isa' must be (one of 'auto', 'scalar', 'avx2', 'avxvnni', 'avx512', 'neon', 'neon-dotprod', 'neon-i8mm'|a string), received ${esc(got)}$`) });
   }
-  const unsupported = ["scalar", "avx2", "avx512", "neon"].find((i) => !backendInfo().isa.supported.includes(i));
+  const unsupported = ["scalar", "avx2", "avxvnni", "avx512", "neon", "neon-dotprod", "neon-i8mm"].find((i) => !backendInfo().isa.supported.includes(i));
   if (unsupported) {
     cases.push({ label: `setIsa('${unsupported}') (unsupported here)`, call: () => ANY(setIsa)(unsupported), error: RangeError, message: new RegExp(`^setIsa: argument 'isa' must be an ISA this CPU and build support .*received '${unsupported}'$`) });
   }

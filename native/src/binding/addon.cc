@@ -16,7 +16,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     Isa isa;
     if (!name.empty() && name != "auto") {
       if (!parse_isa(name, &isa)) {
-        throw Napi::RangeError::New(env, "BITNET_ISA must be one of 'auto', 'scalar', 'avx2', 'avx512', 'neon', received '" + name + "'");
+        std::string names = "'auto'";
+        for (Isa i : all_isas()) names += std::string(", '") + isa_name(i) + "'";
+        throw Napi::RangeError::New(env, "BITNET_ISA must be one of " + names + ", received '" + name + "'");
       }
       if (!isa_supported(isa)) {
         throw Napi::RangeError::New(env, "BITNET_ISA='" + name + "' is not supported by this CPU or build; best available is '" +

@@ -197,11 +197,15 @@ std::string Args::string(size_t i, const char* name) const {
 }
 
 std::string Args::choice(size_t i, const char* name, std::initializer_list<const char*> choices) const {
+  return choice(i, name, std::vector<std::string>(choices.begin(), choices.end()));
+}
+
+std::string Args::choice(size_t i, const char* name, const std::vector<std::string>& choices) const {
   std::string s = string(i, name);
   std::string list;
-  for (const char* c : choices) {
+  for (const std::string& c : choices) {
     if (s == c) return s;
-    list += (list.empty() ? "'" : ", '") + std::string(c) + "'";
+    list += (list.empty() ? "'" : ", '") + c + "'";
   }
   range_error(name, "one of " + list, "'" + s + "'");
 }

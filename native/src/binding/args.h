@@ -47,6 +47,7 @@ class Args {
   std::string string(size_t i, const char* name) const;
   // One of `choices`; RangeError listing them otherwise.
   std::string choice(size_t i, const char* name, std::initializer_list<const char*> choices) const;
+  std::string choice(size_t i, const char* name, const std::vector<std::string>& choices) const;
   bool boolean(size_t i, const char* name) const;
   // Whether argument i is null (optional typed-array arguments).
   bool is_null(size_t i) const { return info_[i].IsNull(); }

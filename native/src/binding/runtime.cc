@@ -32,7 +32,9 @@ Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
 Napi::Value SetIsa(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Args args(info, "setIsa(isa)", 1);
-    const std::string name = args.choice(0, "isa", {"auto", "scalar", "avx2", "avx512", "neon"});
+    std::vector<std::string> names{"auto"};
+    for (Isa i : all_isas()) names.push_back(isa_name(i));
+    const std::string name = args.choice(0, "isa", names);
     Isa isa = best_isa();
     if (name != "auto") parse_isa(name, &isa);
     if (!isa_supported(isa)) {
@@ -81,11 +83,13 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
     cpu.Set("model", f.model);
     cpu.Set("arch", f.arch);
     cpu.Set("logicalCores", f.logical_cores);
+    cpu.Set("defaultThreads", f.default_threads);
     std::vector<std::string> feats;
     const std::pair<bool, const char*> named[] = {
         {f.avx2, "avx2"}, {f.fma, "fma"}, {f.f16c, "f16c"}, {f.avx512f, "avx512f"}, {f.avx512bw, "avx512bw"},
         {f.avx512vl, "avx512vl"}, {f.avx512dq, "avx512dq"}, {f.avx512vnni, "avx512vnni"},
-        {f.avx512bf16, "avx512bf16"}, {f.neon, "neon"}, {f.dotprod, "dotprod"}};
+        {f.avx512bf16, "avx512bf16"}, {f.avxvnni, "avxvnni"}, {f.neon, "neon"}, {f.dotprod, "dotprod"},
+        {f.i8mm, "i8mm"}};
     for (const auto& p : named) {
       if (p.first) feats.push_back(p.second);
     }
@@ -97,7 +101,7 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
     const char* forced = std::getenv("BITNET_ISA");
     isa.Set("forced", forced != nullptr && *forced != 0 ? Napi::Value(Napi::String::New(env, forced)) : env.Null());
     std::vector<std::string> supported;
-    for (Isa i : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon}) {
+    for (Isa i : all_isas()) {
       if (isa_supported(i)) supported.push_back(isa_name(i));
     }
     isa.Set("supported", strings(env, supported));
@@ -114,9 +118,9 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
 
     Napi::Object flags = Napi::Object::New(env);
     flags.Set("base", BITNET_CXX_FLAGS);
-    flags.Set("avx2", BITNET_FLAGS_AVX2);
-    flags.Set("avx512", BITNET_FLAGS_AVX512);
-    flags.Set("neon", BITNET_FLAGS_NEON);
+    for (Isa i : all_isas()) {
+      if (i != Isa::Scalar && isa_flags(i)[0] != 0) flags.Set(isa_name(i), isa_flags(i));
+    }
 
     Napi::Object devices = Napi::Object::New(env);
     devices.Set("cpu", true);

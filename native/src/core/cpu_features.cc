@@ -11,11 +11,10 @@
 #define BITNET_ARCH_ARM64 1
 #if defined(__linux__)
 #include <sys/auxv.h>
-#include <asm/hwcap.h>
+#endif
 #endif
 #if defined(__APPLE__)
 #include <sys/sysctl.h>
-#endif
 #endif
 
 namespace bitnet {
@@ -60,7 +59,19 @@ void detect_x86(CpuFeatures& f) {
   f.avx512vl = os_zmm && (b & (1u << 31));
   f.avx512vnni = os_zmm && (c & (1u << 11));
   unsigned int a1, b1, c1, d1;
-  if (__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1)) f.avx512bf16 = os_zmm && (a1 & (1u << 5));
+  if (__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1)) {
+    f.avxvnni = os_ymm && (a1 & (1u << 4));
+    f.avx512bf16 = os_zmm && (a1 & (1u << 5));
+  }
+}
+#endif
+
+#if defined(__APPLE__)
+// A sysctl integer flag; false when the name does not exist (an older macOS that predates it).
+bool sysctl_flag(const char* name) {
+  int v = 0;
+  size_t len = sizeof(v);
+  return sysctlbyname(name, &v, &len, nullptr, 0) == 0 && v != 0;
 }
 #endif
 
@@ -69,17 +80,16 @@ void detect_arm64(CpuFeatures& f) {
   f.arch = "arm64";
   f.neon = true;
 #if defined(__linux__)
-  unsigned long hw = getauxval(AT_HWCAP);
-#ifdef HWCAP_ASIMDDP
-  f.dotprod = hw & HWCAP_ASIMDDP;
-#endif
+  // The bits are part of the kernel's ABI; older headers may lack the names.
+  const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
+  f.dotprod = hw & (1ul << 20);  // HWCAP_ASIMDDP
+  f.i8mm = hw2 & (1ul << 13);    // HWCAP2_I8MM
   f.model = "arm64";
 #elif defined(__APPLE__)
-  int v = 0;
-  size_t len = sizeof(v);
-  if (sysctlbyname("hw.optional.arm.FEAT_DotProd", &v, &len, nullptr, 0) == 0) f.dotprod = v != 0;
+  f.dotprod = sysctl_flag("hw.optional.arm.FEAT_DotProd");
+  f.i8mm = sysctl_flag("hw.optional.arm.FEAT_I8MM");
   char brand[128] = {0};
-  len = sizeof(brand) - 1;
+  size_t len = sizeof(brand) - 1;
   if (sysctlbyname("machdep.cpu.brand_string", brand, &len, nullptr, 0) == 0) f.model = brand;
 #endif
 }
@@ -97,6 +107,15 @@ CpuFeatures detect() {
   if (f.model.empty()) f.model = "unknown";
   unsigned int n = std::thread::hardware_concurrency();
   f.logical_cores = n == 0 ? 1 : static_cast<int>(n);
+  f.default_threads = f.logical_cores;
+#if defined(__APPLE__)
+  // Performance level 0 is the fastest cluster (P-cores); absent on Intel Macs.
+  int perf = 0;
+  size_t len = sizeof(perf);
+  if (sysctlbyname("hw.perflevel0.physicalcpu", &perf, &len, nullptr, 0) == 0 && perf > 0 && perf < f.logical_cores) {
+    f.default_threads = perf;
+  }
+#endif
   return f;
 }
 

@@ -11,8 +11,12 @@ struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
   bool avx512vnni = false, avx512bf16 = false;
-  bool neon = false, dotprod = false;
+  bool avxvnni = false;  // VEX-encoded vpdpbusd (Alder Lake, Sapphire Rapids, Zen 5)
+  bool neon = false, dotprod = false, i8mm = false;
   int logical_cores = 1;
+  // Cores the thread pool uses by default: the performance cores on Apple Silicon (efficiency
+  // cores would make every statically split job wait for its slowest chunk), else all of them.
+  int default_threads = 1;
 };
 
 const CpuFeatures& cpu_features();

@@ -16,7 +16,6 @@ namespace bitnet {
 
 template <class Table>
 struct Variant {
-  const char* name;
   Isa isa;
   const Table* table;
 };
@@ -31,7 +30,7 @@ class KernelFamily {
   const std::vector<Variant<Table>>& variants() const { return variants_; }
 
   // The last registered variant that the ceiling allows and the CPU supports wins, so
-  // variants are registered from slowest (scalar) to fastest.
+  // variants are registered in the order of core/isa.h's levels (scalar first).
   const Variant<Table>& select(Isa ceiling) const {
     const Variant<Table>* best = &variants_.front();
     for (const auto& v : variants_) {

@@ -124,7 +124,7 @@ int default_threads() {
     long v = std::strtol(env, &end, 10);
     if (end != env && *end == 0 && v >= 1 && v <= kMaxThreads) return static_cast<int>(v);
   }
-  return std::min(cpu_features().logical_cores, kMaxThreads);
+  return std::min(cpu_features().default_threads, kMaxThreads);
 }
 }  // namespace
 

@@ -129,8 +129,7 @@ class CpuBackend final : public Backend {
     int32_t* dots = reinterpret_cast<int32_t*>(out);
     parallel_for_indexed(tiles, 1, [&](size_t tb, size_t te, int slot) {
       const size_t n0 = tb * kTernaryTileRows, n1 = std::min(n, te * kTernaryTileRows);
-      uint8_t* scratch = nullptr;
-      if (m >= 4) scratch = scratch_for(static_cast<size_t>(slot), ternary_scratch_bytes(kp, m));
+      uint8_t* scratch = scratch_for(static_cast<size_t>(slot), ternary_scratch_bytes(kp, m));
       kt.dot_codes(xq, kp, m, w, kp, n0, n1, dots, n, scratch);
       for (size_t i = 0; i < m; ++i) kt.scale(out + i * n, n0, n1, x_sum[i], x_scale[i], w_scale, per_row_scale);
     });
@@ -183,8 +182,7 @@ class CpuBackend final : public Backend {
     const size_t threads = static_cast<size_t>(num_threads());
     if (scratch_.size() < threads) scratch_.resize(threads);
     parallel_for_indexed(first[count], 1, [&](size_t tb, size_t te, int slot) {
-      uint8_t* scratch = nullptr;
-      if (m >= 4) scratch = scratch_for(static_cast<size_t>(slot), ternary_scratch_bytes(kp, m));
+      uint8_t* scratch = scratch_for(static_cast<size_t>(slot), ternary_scratch_bytes(kp, m));
       for (size_t o = 0; o < count; ++o) {
         const size_t lo = std::max(tb, first[o]), hi = std::min(te, first[o + 1]);
         if (lo >= hi) continue;

@@ -63,6 +63,7 @@ static inline size_t attention_decode_scratch_floats(size_t kv_len, size_t q_hea
 extern const AttentionKernels kAttentionScalar;
 extern const AttentionKernels kAttentionAvx2;
 extern const AttentionKernels kAttentionAvx512;
+extern const AttentionKernels kAttentionNeon;
 
 const KernelFamily<AttentionKernels>& attention_family();
 

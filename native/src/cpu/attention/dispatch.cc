@@ -4,12 +4,15 @@ namespace bitnet {
 
 const KernelFamily<AttentionKernels>& attention_family() {
   static const KernelFamily<AttentionKernels> family("attention", {
-    {"scalar", Isa::Scalar, &kAttentionScalar},
+    {Isa::Scalar, &kAttentionScalar},
 #ifdef BITNET_HAVE_AVX2
-    {"avx2", Isa::Avx2, &kAttentionAvx2},
+    {Isa::Avx2, &kAttentionAvx2},
 #endif
 #ifdef BITNET_HAVE_AVX512
-    {"avx512", Isa::Avx512, &kAttentionAvx512},
+    {Isa::Avx512, &kAttentionAvx512},
+#endif
+#ifdef BITNET_HAVE_NEON
+    {Isa::Neon, &kAttentionNeon},
 #endif
   });
   return family;

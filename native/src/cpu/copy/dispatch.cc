@@ -3,7 +3,7 @@
 namespace bitnet {
 
 const KernelFamily<CopyKernels>& copy_family() {
-  static const KernelFamily<CopyKernels> family("copy", {{"scalar", Isa::Scalar, &kCopyScalar}});
+  static const KernelFamily<CopyKernels> family("copy", {{Isa::Scalar, &kCopyScalar}});
   return family;
 }
 

@@ -29,7 +29,11 @@ struct DenseKernels {
 };
 
 extern const DenseKernels kDenseScalar;
+extern const DenseKernels kDenseAvx2;
+extern const DenseKernels kDenseAvxVnni;
 extern const DenseKernels kDenseAvx512;
+extern const DenseKernels kDenseNeon;
+extern const DenseKernels kDenseNeonDotprod;
 
 const KernelFamily<DenseKernels>& dense_family();
 

@@ -35,6 +35,7 @@ struct ElementwiseKernels {
 extern const ElementwiseKernels kElementwiseScalar;
 extern const ElementwiseKernels kElementwiseAvx2;
 extern const ElementwiseKernels kElementwiseAvx512;
+extern const ElementwiseKernels kElementwiseNeon;
 
 const KernelFamily<ElementwiseKernels>& elementwise_family();
 

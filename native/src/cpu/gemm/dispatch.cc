@@ -4,12 +4,12 @@ namespace bitnet {
 
 const KernelFamily<GemmKernels>& gemm_family() {
   static const KernelFamily<GemmKernels> family("gemm", {
-    {"scalar", Isa::Scalar, &kGemmScalar},
+    {Isa::Scalar, &kGemmScalar},
 #ifdef BITNET_HAVE_AVX2
-    {"avx2", Isa::Avx2, &kGemmAvx2},
+    {Isa::Avx2, &kGemmAvx2},
 #endif
 #ifdef BITNET_HAVE_AVX512
-    {"avx512", Isa::Avx512, &kGemmAvx512},
+    {Isa::Avx512, &kGemmAvx512},
 #endif
   });
   return family;

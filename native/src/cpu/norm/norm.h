@@ -38,6 +38,7 @@ struct NormKernels {
 extern const NormKernels kNormScalar;
 extern const NormKernels kNormAvx2;
 extern const NormKernels kNormAvx512;
+extern const NormKernels kNormNeon;
 
 const KernelFamily<NormKernels>& norm_family();
 

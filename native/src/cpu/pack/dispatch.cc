@@ -3,7 +3,7 @@
 namespace bitnet {
 
 const KernelFamily<PackKernels>& pack_family() {
-  static const KernelFamily<PackKernels> family("pack", {{"scalar", Isa::Scalar, &kPackScalar}});
+  static const KernelFamily<PackKernels> family("pack", {{Isa::Scalar, &kPackScalar}});
   return family;
 }
 

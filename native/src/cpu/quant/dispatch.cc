@@ -4,12 +4,12 @@ namespace bitnet {
 
 const KernelFamily<QuantKernels>& quant_family() {
   static const KernelFamily<QuantKernels> family("quant", {
-    {"scalar", Isa::Scalar, &kQuantScalar},
+    {Isa::Scalar, &kQuantScalar},
 #ifdef BITNET_HAVE_AVX2
-    {"avx2", Isa::Avx2, &kQuantAvx2},
+    {Isa::Avx2, &kQuantAvx2},
 #endif
 #ifdef BITNET_HAVE_AVX512
-    {"avx512", Isa::Avx512, &kQuantAvx512},
+    {Isa::Avx512, &kQuantAvx512},
 #endif
   });
   return family;

@@ -4,12 +4,12 @@ namespace bitnet {
 
 const KernelFamily<StreamKernels>& stream_family() {
   static const KernelFamily<StreamKernels> family("stream", {
-    {"scalar", Isa::Scalar, &kStreamScalar},
+    {Isa::Scalar, &kStreamScalar},
 #ifdef BITNET_HAVE_AVX2
-    {"avx2", Isa::Avx2, &kStreamAvx2},
+    {Isa::Avx2, &kStreamAvx2},
 #endif
 #ifdef BITNET_HAVE_AVX512
-    {"avx512", Isa::Avx512, &kStreamAvx512},
+    {Isa::Avx512, &kStreamAvx512},
 #endif
   });
   return family;

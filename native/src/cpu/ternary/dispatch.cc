@@ -4,15 +4,24 @@ namespace bitnet {
 
 const KernelFamily<TernaryKernels>& ternary_family() {
   static const KernelFamily<TernaryKernels> family("ternary", {
-    {"scalar", Isa::Scalar, &kTernaryScalar},
+    {Isa::Scalar, &kTernaryScalar},
 #ifdef BITNET_HAVE_AVX2
-    {"avx2", Isa::Avx2, &kTernaryAvx2},
+    {Isa::Avx2, &kTernaryAvx2},
+#endif
+#ifdef BITNET_HAVE_AVXVNNI
+    {Isa::AvxVnni, &kTernaryAvxVnni},
 #endif
 #ifdef BITNET_HAVE_AVX512
-    {"avx512", Isa::Avx512, &kTernaryAvx512},
+    {Isa::Avx512, &kTernaryAvx512},
 #endif
 #ifdef BITNET_HAVE_NEON
-    {"neon", Isa::Neon, &kTernaryNeon},
+    {Isa::Neon, &kTernaryNeon},
+#endif
+#ifdef BITNET_HAVE_NEON_DOTPROD
+    {Isa::NeonDotprod, &kTernaryNeonDotprod},
+#endif
+#ifdef BITNET_HAVE_NEON_I8MM
+    {Isa::NeonI8mm, &kTernaryNeonI8mm},
 #endif
   });
   return family;

@@ -33,8 +33,8 @@ static inline size_t tl256_offset(size_t kp, size_t row, size_t block) {
 }
 
 // Threads split the output rows (weights) in tiles of kTernaryTileRows; the caller provides
-// ternary_scratch_bytes(kp, m) bytes of 64-byte aligned scratch per thread for the GEMM variants'
-// unpacked weight panels and zero-padded activation tails.
+// ternary_scratch_bytes(kp, m) bytes of 64-byte aligned scratch per thread (for any m) for the
+// variants' unpacked weight panels and rearranged activations.
 constexpr size_t kTernaryTileRows = 16;
 static inline size_t ternary_scratch_bytes(size_t kp, size_t m) {
   const size_t panels = 33 * 1024 + 16 * kp;         // AVX-512 panel kernel, AVX2 codes
@@ -58,8 +58,11 @@ void scale_dots_ref(float* row, size_t n0, size_t n1, int32_t xsum, float xscale
 
 extern const TernaryKernels kTernaryScalar;
 extern const TernaryKernels kTernaryAvx2;
+extern const TernaryKernels kTernaryAvxVnni;
 extern const TernaryKernels kTernaryAvx512;
 extern const TernaryKernels kTernaryNeon;
+extern const TernaryKernels kTernaryNeonDotprod;
+extern const TernaryKernels kTernaryNeonI8mm;
 
 const KernelFamily<TernaryKernels>& ternary_family();
 
