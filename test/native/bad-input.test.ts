@@ -12,6 +12,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { nodeShellWords, spawnNode } from "../node-command";
 import { constants as bufferConstants } from "node:buffer";
 import { addon, NativeAddon } from "../../src/backend/addon";
 
@@ -2617,8 +2618,8 @@ function child(mode: string, opts: { memoryCapKb?: number } = {}): { status: num
   const script = `require(${JSON.stringify(__filename)})`;
   const env = { ...process.env, BITNET_BAD_INPUT_CHILD: mode };
   const r = opts.memoryCapKb
-    ? spawnSync("/bin/sh", ["-c", `ulimit -v ${opts.memoryCapKb} && exec "$0" --expose-gc -e "$1"`, process.execPath, script], { env, encoding: "utf8", timeout: 60_000 })
-    : spawnSync(process.execPath, ["--expose-gc", "-e", script], { env, encoding: "utf8", timeout: 60_000 });
+    ? spawnSync("/bin/sh", ["-c", `ulimit -v ${opts.memoryCapKb} && exec ${nodeShellWords()} --expose-gc -e "$0"`, script], { env, encoding: "utf8", timeout: 60_000 })
+    : spawnNode(["--expose-gc", "-e", script], { env, encoding: "utf8", timeout: 60_000 });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 

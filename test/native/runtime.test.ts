@@ -1,7 +1,7 @@
 // Thread pool, ISA forcing (BITNET_ISA, setIsa), BITNET_NUM_THREADS, devices and backendInfo().
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawnNode } from "../node-command";
 import * as path from "node:path";
 import { addon } from "../../src/backend/addon";
 import { backendInfo, getIsa, getNumThreads, resolveDevice, setIsa, setNumThreads } from "../../src";
@@ -9,8 +9,7 @@ import { backendInfo, getIsa, getNumThreads, resolveDevice, setIsa, setNumThread
 const indexPath = path.resolve(__dirname, "..", "..", "src", "index.js");
 
 function childInfo(env: Record<string, string>): { status: number | null; signal: string | null; stdout: string; stderr: string } {
-  const r = spawnSync(
-    process.execPath,
+  const r = spawnNode(
     ["-e", `const b=require(${JSON.stringify(indexPath)}); console.log(JSON.stringify({info:b.backendInfo(), threads:b.getNumThreads()}))`],
     { env: { ...process.env, ...env }, encoding: "utf8" },
   );
@@ -78,7 +77,7 @@ test("BITNET_NUM_THREADS sets the default thread count; default is the core coun
   assert.equal(JSON.parse(r.stdout).threads, 3);
   const env = { ...process.env };
   delete env.BITNET_NUM_THREADS;
-  const d = spawnSync(process.execPath, ["-e", `const b=require(${JSON.stringify(indexPath)}); console.log(b.getNumThreads(), b.backendInfo().cpu.logicalCores)`], { env, encoding: "utf8" });
+  const d = spawnNode(["-e", `const b=require(${JSON.stringify(indexPath)}); console.log(b.getNumThreads(), b.backendInfo().cpu.logicalCores)`], { env, encoding: "utf8" });
   const [threads, cores] = d.stdout.trim().split(" ").map(Number);
   assert.equal(threads, cores);
 });

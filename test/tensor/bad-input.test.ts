@@ -10,6 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { nodeShellWords, spawnNode } from "../node-command";
 import { constants as bufferConstants } from "node:buffer";
 import {
   Tensor, arange, concat, empty, fromArray, full, getIsa, getNumThreads, memoryStats, ones, rand, randn, resolveDevice,
@@ -526,8 +527,8 @@ function childRun(mode: string, memoryCapKb?: number, extraFlags: string[] = [])
   const env = { ...process.env, BITNET_TENSOR_BAD_INPUT_CHILD: mode };
   const flags = ["--expose-gc", ...extraFlags];
   const r = memoryCapKb
-    ? spawnSync("/bin/sh", ["-c", `ulimit -v ${memoryCapKb} && exec "$0" ${flags.join(" ")} -e "$1"`, process.execPath, script], { env, encoding: "utf8", timeout: 60_000 })
-    : spawnSync(process.execPath, [...flags, "-e", script], { env, encoding: "utf8", timeout: 60_000 });
+    ? spawnSync("/bin/sh", ["-c", `ulimit -v ${memoryCapKb} && exec ${nodeShellWords()} ${flags.join(" ")} -e "$0"`, script], { env, encoding: "utf8", timeout: 60_000 })
+    : spawnNode([...flags, "-e", script], { env, encoding: "utf8", timeout: 60_000 });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
