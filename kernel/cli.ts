@@ -199,8 +199,11 @@ export async function main(argv: string[]): Promise<number> {
         if (isa !== "base" && flags) console.log(`             ${isa}: ${flags}`);
       }
       console.log(`  devices:   cpu${info.devices.metal ? ", metal" : ""}`);
+      console.log(`  bf16 gemm: ${info.bf16Gemm === "native" ? "bf16 instructions" : "operands rounded to bf16 on the fp32 kernels (no bf16 instructions under this ISA)"}`);
       console.log(`  kernels:`);
-      for (const f of info.families) console.log(`    ${f.name.padEnd(10)} ${f.chosen.padEnd(8)} (available: ${f.available.join(", ")})`);
+      const width = Math.max(...info.families.map((f) => f.name.length)) + 1;
+      const chosenWidth = Math.max(...info.families.map((f) => f.chosen.length)) + 1;
+      for (const f of info.families) console.log(`    ${f.name.padEnd(width)} ${f.chosen.padEnd(chosenWidth)} (available: ${f.available.join(", ")})`);
       return 0;
     }
     case "demo": {

@@ -25,6 +25,12 @@ export interface BackendInfo {
   /** Compiler flags: `base` for everything, then one entry per ISA variant built. */
   flags: { base: string; [isa: string]: string };
   families: { name: string; chosen: string; available: string[] }[];
+  /**
+   * How bf16 GEMMs (BitLinear's `backwardPrecision: "bf16"`) run under the active ISA: "native"
+   * with bf16 instructions (AVX-512 BF16, twice the fp32 rate), "fp32-kernels" with the operands
+   * rounded to bf16 and the fp32 kernels (the same rounding, the fp32 speed).
+   */
+  bf16Gemm: "native" | "fp32-kernels";
   devices: { cpu: boolean; metal: boolean };
   sanitized: boolean;
   napiVersion: number;

@@ -159,24 +159,71 @@ function randomTernary(n: number, k: number, seed: number): Tensor<"i8"> {
   return wrap(Int8Array.from(bits, (b) => (b % 3) - 1), { shape: [n, k] });
 }
 
-test("packing round-trips in every layout for shapes that are not block multiples", () => {
+test("packing round-trips in every layout for shapes that are not block multiples, every variant and thread count", () => {
   const cases: [string, number, number][] = [
-    ["tl256", 1, 1], ["tl256", 3, 7], ["tl256", 17, 130], ["tl256", 5, 513],
-    ["i2s", 1, 128], ["i2s", 3, 384], ["i2s", 7, 1280],
-    ["hf", 4, 1], ["hf", 8, 13], ["hf", 36, 130],
+    ["tl256", 1, 1], ["tl256", 3, 7], ["tl256", 17, 130], ["tl256", 5, 513], ["tl256", 301, 700],
+    ["i2s", 1, 128], ["i2s", 3, 384], ["i2s", 7, 1280], ["i2s", 301, 256],
+    ["hf", 4, 1], ["hf", 8, 13], ["hf", 36, 130], ["hf", 404, 260],
   ];
   for (const [layout, n, k] of cases) {
     const w = randomTernary(n, k, n * 1000 + k);
-    const p = packTernary(w, { layout: layout as "tl256" });
-    const back = unpackTernary(p);
-    assert.deepEqual(back.data(), w.data(), `${layout} ${n}x${k}`);
-    back.dispose();
+    const results = eachVariant(() => {
+      const p = packTernary(w, { layout: layout as "tl256" });
+      const back = unpackTernary(p);
+      assert.deepEqual(back.data(), w.data(), `${layout} ${n}x${k}`);
+      const bytes = Buffer.from(p.data.data()).toString("base64");
+      back.dispose();
+      p.dispose();
+      return bytes;
+    });
+    assert.equal(new Set(results.values()).size, 1, `${layout} ${n}x${k}: packed bytes differ between ${[...results.keys()].join(", ")}`);
+    w.dispose();
+  }
+});
+
+test("packing and unpacking name the same first bad element in every variant and thread count", () => {
+  // Bad values in several rows (and, for hf, in a later quarter of an earlier packed row): the
+  // reported element is the first one a single pass over the rows meets.
+  for (const [layout, n, k] of [["tl256", 300, 300], ["i2s", 300, 256], ["hf", 400, 130]] as const) {
+    const w = randomTernary(n, k, 5);
+    const v = w.data();
+    v[250 * k + 7] = 2;
+    v[120 * k + 99] = -2;
+    v[299 * k] = 127;
+    const reports = eachVariant(() => {
+      try {
+        packTernary(w, { layout }).dispose();
+        return "no error";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    assert.equal(new Set(reports.values()).size, 1, `${layout}: ${JSON.stringify([...reports])}`);
+    assert.match([...reports.values()][0], layout === "hf" ? /w\[\d+\] = (2|-2|127)/ : new RegExp(`w\\[${120 * k + 99}\\] = -2`));
+    v[250 * k + 7] = 0;
+    v[120 * k + 99] = 0;
+    v[299 * k] = 0;
+    const p = packTernary(w, { layout });
+    const bytes = p.data.data();
+    // Code 3 is invalid: plant it in two places of the packed data.
+    bytes[Math.floor(bytes.length * 0.7)] |= 0x03;
+    bytes[Math.floor(bytes.length * 0.3)] |= 0x30;
+    const unpackReports = eachVariant(() => {
+      try {
+        unpackTernary(p).dispose();
+        return "no error";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    assert.equal(new Set(unpackReports.values()).size, 1, `${layout} unpack: ${JSON.stringify([...unpackReports])}`);
+    assert.match([...unpackReports.values()][0], /code 3 for weight \d+/);
     p.dispose();
     w.dispose();
   }
 });
 
-test("tl256 matches its byte rule exactly (rows in groups of four, partial last block, padding code 1)", () => {
+test("tl256 matches its byte rule exactly (rows in groups of four, partial last block, padding code 1), every variant", () => {
   const [n, k] = [6, 300];
   const w = randomTernary(n, k, 7);
   const v = w.data();
@@ -191,13 +238,15 @@ test("tl256 matches its byte rule exactly (rows in groups of four, partial last 
       expected[byte] = (expected[byte] & ~(3 << shift)) | ((v[r * k + c] + 1) << shift);
     }
   }
-  const p = packTernary(w, { layout: "tl256" });
-  assert.deepEqual(p.data.data(), expected);
-  p.dispose();
+  eachVariant((label) => {
+    const p = packTernary(w, { layout: "tl256" });
+    assert.deepEqual(p.data.data(), expected, label);
+    p.dispose();
+  });
   w.dispose();
 });
 
-test("I2_S and Hugging Face layouts match their byte rules exactly", () => {
+test("I2_S and Hugging Face layouts match their byte rules exactly, every variant", () => {
   const n = 8;
   const k = 256;
   const w = randomTernary(n, k, 99);
@@ -213,12 +262,14 @@ test("I2_S and Hugging Face layouts match their byte rules exactly", () => {
   const R = n / 4;
   const hf = new Uint8Array(R * k);
   for (let row = 0; row < n; row++) for (let c = 0; c < k; c++) hf[(row % R) * k + c] |= (v[row * k + c] + 1) << (2 * Math.floor(row / R));
-  const pi = packTernary(w, { layout: "i2s" });
-  const ph = packTernary(w, { layout: "hf" });
-  assert.deepEqual(pi.data.data(), i2s);
-  assert.deepEqual(ph.data.data(), hf);
-  pi.dispose();
-  ph.dispose();
+  eachVariant((label) => {
+    const pi = packTernary(w, { layout: "i2s" });
+    const ph = packTernary(w, { layout: "hf" });
+    assert.deepEqual(pi.data.data(), i2s, label);
+    assert.deepEqual(ph.data.data(), hf, label);
+    pi.dispose();
+    ph.dispose();
+  });
   w.dispose();
 });
 

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { addon } from "../../src/backend/addon";
 import {
-  Tensor, backendInfo, tidy, keep, arange, concat, empty, fromArray, full, memoryStats, ones, rand, randn, resetPeakMemory, wrap, zeros, Generator,
+  Tensor, backendInfo, setIsa, setNumThreads, getNumThreads, tidy, keep, arange, concat, empty, fromArray, full, memoryStats, ones, rand, randn, resetPeakMemory, wrap, zeros, Generator,
   numberToF16Bits, numberToBf16Bits, f16BitsToNumber, bf16BitsToNumber, setMemoryLimit, getMemoryLimit,
 } from "../../src";
 
@@ -120,6 +120,43 @@ noLeaks("transpose, permute and slice are views; contiguous() copies them correc
     assert.deepEqual(r.values(), pc.values());
     r.dispose();
   });
+});
+
+noLeaks("transposes made contiguous (tiled copies) equal the index rule for every element size and odd shapes, every variant and thread count", () => {
+  // The variants copy a source strided in its last dimension in transposed tiles; edges of
+  // every size and runs cut by the threads' row split must land exactly.
+  const before = getNumThreads();
+  try {
+    for (const dtype of ["u8", "bf16", "f32"] as const) {
+      for (const [shape, perm] of [
+        [[37, 21], [1, 0]],
+        [[3, 19, 45], [0, 2, 1]],
+        [[2, 64, 33, 5], [0, 2, 1, 3]],
+        [[5, 70, 2, 9], [3, 0, 2, 1]],
+        [[8, 8], [1, 0]],
+        [[3, 301, 131], [0, 2, 1]],
+      ] as [number[], number[]][]) {
+        const count = shape.reduce((a, b) => a * b, 1);
+        const base = arange(count, undefined, 1, { dtype: "f32" });
+        const src = (dtype === "f32" ? base.clone() : dtype === "bf16" ? base.to("bf16") : wrap(Uint8Array.from(base.values(), (v) => v % 251), { dtype: "u8" })).reshape(shape);
+        const p = src.permute(perm);
+        const expected = gather(src.values(), p.shape, p.strides, p.offset);
+        for (const isa of backendInfo().isa.supported) {
+          for (const threads of [1, 2]) {
+            setIsa(isa as "scalar");
+            setNumThreads(threads);
+            const c = p.contiguous();
+            assert.deepEqual(c.values(), expected, `${dtype} ${shape} permute ${perm} ${isa}/${threads}`);
+            c.dispose();
+          }
+        }
+        [base, src, p].forEach((t) => t.dispose());
+      }
+    }
+  } finally {
+    setIsa("auto");
+    setNumThreads(before);
+  }
 });
 
 noLeaks("slice clamps like Python and supports empty results", () => {

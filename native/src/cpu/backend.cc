@@ -98,21 +98,23 @@ class CpuBackend final : public Backend {
   }
 
   size_t quantize_weights(const float* w, size_t n, size_t k, int mode, int8_t* codes, float* scales) override {
-    return quantize_weights_ternary(w, n, k, static_cast<WeightScaleMode>(mode), codes, scales);
+    return quant_family().active().quantize_weights(w, n, k, static_cast<WeightScaleMode>(mode), codes, scales);
   }
 
   size_t pack_ternary(int layout, const int8_t* w, size_t n, size_t k, uint8_t* out) override {
     const TernaryLayout l = static_cast<TernaryLayout>(layout);
     // Padding weights of tl256 rows are zeros (code 1 in every 2-bit field).
     if (l == TernaryLayout::Tl256) std::fill(out, out + packed_ternary_bytes(l, n, k), uint8_t{0x55});
-    const size_t rows = l == TernaryLayout::Hf ? n / 4 : n;
-    return pack_family().active().pack(l, w, n, k, 0, rows, out);
+    const PackKernels& kp = pack_family().active();
+    return first_in_chunks(l == TernaryLayout::Hf ? n / 4 : n, k,
+                           [&](size_t r0, size_t r1) { return kp.pack(l, w, n, k, r0, r1, out); });
   }
 
   size_t unpack_ternary(int layout, const uint8_t* packed, size_t n, size_t k, int8_t* w) override {
     const TernaryLayout l = static_cast<TernaryLayout>(layout);
-    const size_t rows = l == TernaryLayout::Hf ? n / 4 : n;
-    return pack_family().active().unpack(l, packed, n, k, 0, rows, w);
+    const PackKernels& kp = pack_family().active();
+    return first_in_chunks(l == TernaryLayout::Hf ? n / 4 : n, k,
+                           [&](size_t r0, size_t r1) { return kp.unpack(l, packed, n, k, r0, r1, w); });
   }
 
   void ternary_matmul(const int8_t* xq, size_t m, size_t kp, const float* x_scale, const int32_t* x_sum,
@@ -199,6 +201,8 @@ class CpuBackend final : public Backend {
              const float* b, size_t ldb, float beta, float* c, size_t ldc, bool bf16) override {
     bitnet::sgemm({trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, bf16);
   }
+
+  bool bf16_gemm_native() const override { return sgemm_bf16_native(); }
 
   void attention_forward(const AttentionShape& s, const float* q, const float* k, const float* v, float* out,
                          float* lse) override {
@@ -379,6 +383,20 @@ class CpuBackend final : public Backend {
   };
   std::vector<Scratch> scratch_;
   std::mutex matmul_mutex_;
+
+  // Runs f(r0, r1) over rows of `cols` elements split across the pool and returns the result of
+  // the first chunk (in row order) that reports an index: what one thread walking the rows in
+  // order would report, whatever the thread count.
+  template <class F>
+  size_t first_in_chunks(size_t rows, size_t cols, F&& f) {
+    const size_t threads = static_cast<size_t>(num_threads());
+    std::vector<size_t> found(threads, kNone);
+    const size_t min_rows = std::max<size_t>(1, kConvertChunk / std::max<size_t>(1, cols));
+    parallel_for_indexed(rows, min_rows, [&](size_t r0, size_t r1, int slot) { found[static_cast<size_t>(slot)] = f(r0, r1); });
+    for (size_t i : found)
+      if (i != kNone) return i;
+    return kNone;
+  }
 
   template <class F>
   void run_chunked(size_t n, F&& f) {

@@ -1,6 +1,7 @@
 // Kernel family "copy": N-d strided copy (permute/transpose/slice made contiguous, concat into a
-// strided destination). Pure data movement, so only the scalar reference exists: its contiguous
-// inner loop is a memcpy that the C library already vectorises.
+// strided destination). Contiguous rows are a memcpy (which the C library vectorises); the
+// variants transpose tiles in registers where the source is strided in its last dimension
+// (impl.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +17,8 @@ struct CopyKernels {
 };
 
 extern const CopyKernels kCopyScalar;
+extern const CopyKernels kCopyAvx2;
+extern const CopyKernels kCopyNeon;
 const KernelFamily<CopyKernels>& copy_family();
 
 }  // namespace bitnet

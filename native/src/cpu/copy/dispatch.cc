@@ -3,7 +3,15 @@
 namespace bitnet {
 
 const KernelFamily<CopyKernels>& copy_family() {
-  static const KernelFamily<CopyKernels> family("copy", {{Isa::Scalar, &kCopyScalar}});
+  static const KernelFamily<CopyKernels> family("copy", {
+    {Isa::Scalar, &kCopyScalar},
+#ifdef BITNET_HAVE_AVX2
+    {Isa::Avx2, &kCopyAvx2},
+#endif
+#ifdef BITNET_HAVE_NEON
+    {Isa::Neon, &kCopyNeon},
+#endif
+  });
   return family;
 }
 

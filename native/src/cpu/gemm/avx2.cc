@@ -38,12 +38,8 @@ void micro(size_t kc, const float* a, const float* b, float* c, size_t ldc, floa
   }
 }
 
-void micro_bf16(size_t kc2, const uint16_t* a, const uint16_t* b, float* c, size_t ldc, float beta) {
-  micro_bf16_generic(kMr, kNr, kc2, a, b, c, ldc, beta);
-}
-
 }  // namespace
 
-const GemmKernels kGemmAvx2 = {kMr, kNr, micro, micro_bf16, nullptr, nullptr};
+const GemmKernels kGemmAvx2 = {kMr, kNr, micro, nullptr, nullptr, nullptr};
 
 }  // namespace bitnet

@@ -11,6 +11,9 @@ const KernelFamily<GemmKernels>& gemm_family() {
 #ifdef BITNET_HAVE_AVX512
     {Isa::Avx512, &kGemmAvx512},
 #endif
+#ifdef BITNET_HAVE_NEON
+    {Isa::Neon, &kGemmNeon},
+#endif
   });
   return family;
 }

@@ -25,7 +25,9 @@ struct GemmKernels {
   void (*micro)(size_t kc, const float* a, const float* b, float* c, size_t ldc, float beta);
   // The same tile from bf16 panels, k in pairs: a[kk * 2 * mr + 2 * i + {0, 1}] holds rows i at
   // k = 2 kk, 2 kk + 1, b[kk * 2 * nr + 2 * j + {0, 1}] likewise for columns; kc2 pairs. Products
-  // of bf16 values are exact in float32 and accumulate in float32.
+  // of bf16 values are exact in float32 and accumulate in float32. Null for a variant without
+  // bf16 instructions: sgemm(bf16) then rounds the operands to bf16 as it packs them into float
+  // panels and runs `micro` (the same rounding of the operands, at the fp32 kernel's speed).
   void (*micro_bf16)(size_t kc2, const uint16_t* a, const uint16_t* b, float* c, size_t ldc, float beta);
   // Packing primitives for bf16 panels (null: the driver's scalar loops). interleave: out[2j] =
   // bf16(alpha r0[j]), out[2j + 1] = bf16(alpha r1[j]) for j < n (r1 null: zeros). pairs: the pair
@@ -35,12 +37,11 @@ struct GemmKernels {
   void (*pairs_bf16)(const float* row, size_t n, float alpha, uint16_t* out, size_t stride);
 };
 
-// The scalar bf16 tile for an mr x nr variant without bf16 instructions.
-void micro_bf16_generic(size_t mr, size_t nr, size_t kc2, const uint16_t* a, const uint16_t* b, float* c, size_t ldc, float beta);
 
 extern const GemmKernels kGemmScalar;
 extern const GemmKernels kGemmAvx2;
 extern const GemmKernels kGemmAvx512;
+extern const GemmKernels kGemmNeon;
 
 const KernelFamily<GemmKernels>& gemm_family();
 
@@ -59,8 +60,11 @@ struct GemmArgs {
 
 // Runs one sgemm with the active variant on the thread pool. With bf16, both operands are rounded
 // to bfloat16 (round to nearest even) as they are packed and the products accumulate in float32:
-// twice the arithmetic rate of AVX-512 BF16 (vdpbf16ps), ~3 significant digits per operand.
+// twice the arithmetic rate on AVX-512 BF16 (vdpbf16ps), the fp32 rate elsewhere; ~3 significant
+// digits per operand either way.
 void sgemm(const GemmArgs& g, bool bf16 = false);
+// Whether sgemm(bf16) runs bf16 instructions under the active ISA (else rounded fp32 operands).
+bool sgemm_bf16_native();
 // Bytes of per-thread scratch the driver allocates (exposed for the memory limit checks).
 size_t gemm_scratch_bytes();
 

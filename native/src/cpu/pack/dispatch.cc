@@ -3,7 +3,15 @@
 namespace bitnet {
 
 const KernelFamily<PackKernels>& pack_family() {
-  static const KernelFamily<PackKernels> family("pack", {{Isa::Scalar, &kPackScalar}});
+  static const KernelFamily<PackKernels> family("pack", {
+    {Isa::Scalar, &kPackScalar},
+#ifdef BITNET_HAVE_AVX2
+    {Isa::Avx2, &kPackAvx2},
+#endif
+#ifdef BITNET_HAVE_NEON
+    {Isa::Neon, &kPackNeon},
+#endif
+  });
   return family;
 }
 

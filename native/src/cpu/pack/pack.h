@@ -4,7 +4,8 @@
 //          holds weights j, j+32, j+64, j+96 at bit offsets 6, 4, 2, 0. K % 128 == 0.
 // - hf:    Hugging Face BitNet: uint8 [N/4, K]; byte [r, c] holds rows r, r+R, r+2R, r+3R
 //          (R = N/4) of column c at bits 0, 2, 4, 6. N % 4 == 0.
-// Pure data movement: only the scalar reference exists.
+// ref.cc walks the byte rule weight by weight (the reference, and the definition of which bad
+// element is reported); the variants run whole-row loops (impl.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -28,6 +29,8 @@ struct PackKernels {
 };
 
 extern const PackKernels kPackScalar;
+extern const PackKernels kPackAvx2;
+extern const PackKernels kPackNeon;
 const KernelFamily<PackKernels>& pack_family();
 
 }  // namespace bitnet

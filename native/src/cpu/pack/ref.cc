@@ -1,8 +1,7 @@
 #include <cstring>
 #include <limits>
 
-#include "cpu/pack/pack.h"
-#include "cpu/ternary/ternary.h"
+#include "cpu/pack/impl.h"
 
 namespace bitnet {
 
@@ -17,7 +16,7 @@ size_t packed_ternary_bytes(TernaryLayout layout, size_t n, size_t k) {
 
 namespace {
 
-constexpr size_t kNone = std::numeric_limits<size_t>::max();
+using pack_impl::kNone;
 
 // Byte index and bit offset of weight (row, col) in each layout.
 inline void locate(TernaryLayout layout, size_t n, size_t k, size_t row, size_t col, size_t* byte, int* shift) {
@@ -65,42 +64,17 @@ size_t for_each_weight(TernaryLayout layout, size_t n, size_t k, size_t r0, size
   return kNone;
 }
 
-// tl256 is packed on every BitLinear forward of training, so it gets a loop the compiler
-// vectorises: whole 256-weight blocks build each byte from four weights 64 apart (the generic
-// per-weight walk cost ~2 ns a weight). Rows are validated first, so the error index is the same.
-size_t pack_tl256(const int8_t* w, size_t k, size_t r0, size_t r1, uint8_t* out) {
-  const size_t kp = ternary_padded_k(k);
-  for (size_t r = r0; r < r1; ++r) {
-    const int8_t* wr = w + r * k;
-    // The largest code of the row (a max reduction vectorises; a bool |= reduction did not).
-    uint8_t top = 0;
-    for (size_t c = 0; c < k; ++c) {
-      const uint8_t code = static_cast<uint8_t>(wr[c] + 1);
-      top = code > top ? code : top;
-    }
-    if (top > 2)
-      for (size_t c = 0; c < k; ++c)
-        if (wr[c] < -1 || wr[c] > 1) return r * k + c;
-    for (size_t b = 0; b * kTernaryBlock < k; ++b) {
-      uint8_t* o = out + tl256_offset(kp, r, b);
-      const int8_t* blk = wr + b * kTernaryBlock;
-      if ((b + 1) * kTernaryBlock <= k) {
-        for (size_t j = 0; j < kTernaryBlockBytes; ++j)
-          o[j] = static_cast<uint8_t>((blk[j] + 1) | ((blk[j + 64] + 1) << 2) | ((blk[j + 128] + 1) << 4) | ((blk[j + 192] + 1) << 6));
-      } else {
-        // The row's last, partial block: the padding fields keep the caller's code 1 (zero).
-        for (size_t c = 0; c < k - b * kTernaryBlock; ++c) {
-          const int shift = static_cast<int>(2 * (c / 64));
-          o[c % 64] = static_cast<uint8_t>((o[c % 64] & ~(3u << shift)) | (static_cast<unsigned>(blk[c] + 1) << shift));
-        }
-      }
-    }
-  }
-  return kNone;
-}
-
 size_t pack(TernaryLayout layout, const int8_t* w, size_t n, size_t k, size_t r0, size_t r1, uint8_t* out) {
-  if (layout == TernaryLayout::Tl256) return pack_tl256(w, k, r0, r1, out);
+  // tl256 is packed on every BitLinear forward of training: valid rows take the vectorised
+  // block loop (the per-weight walk cost ~2 ns a weight); the walk defines the error index.
+  if (layout == TernaryLayout::Tl256) {
+    for (size_t r = r0; r < r1; ++r) {
+      if (!pack_impl::valid_values(w + r * k, k)) break;
+      pack_impl::pack_tl256_row(w + r * k, k, r, out);
+      r0 = r + 1;
+    }
+    if (r0 == r1) return kNone;
+  }
   return for_each_weight(layout, n, k, r0, r1, [&](size_t i, size_t byte, int shift) {
     const int8_t v = w[i];
     if (v < -1 || v > 1) return false;

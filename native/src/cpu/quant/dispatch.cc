@@ -11,6 +11,9 @@ const KernelFamily<QuantKernels>& quant_family() {
 #ifdef BITNET_HAVE_AVX512
     {Isa::Avx512, &kQuantAvx512},
 #endif
+#ifdef BITNET_HAVE_NEON
+    {Isa::Neon, &kQuantNeon},
+#endif
   });
   return family;
 }

@@ -1,5 +1,6 @@
 // Kernel family "quant": BitNet b1.58 activation quantization, bit-exact with the PyTorch recipe
-// in float32: s = 127 / max(max|x|, 1e-5); q = clamp(round_half_even(x * s), -128, 127).
+// in float32: s = 127 / max(max|x|, 1e-5); q = clamp(round_half_even(x * s), -128, 127); and the
+// absmean ternary quantization of weights.
 #pragma once
 #include <cstddef>
 #include <cmath>
@@ -11,17 +12,32 @@
 
 namespace bitnet {
 
+// Weight quantization granularity: one scale per tensor (the recipe), per output row, or per
+// group of 128 consecutive weights of a row (for experiments).
+enum class WeightScaleMode { Tensor, Channel, Group128 };
+constexpr size_t kWeightGroup = 128;
+constexpr float kWeightEps = 1e-5f;
+size_t weight_scale_count(WeightScaleMode mode, size_t n, size_t k);
+
 struct QuantKernels {
   // Quantizes rows [r0, r1) of x (k floats, stride ldx) into q (stride ldq >= kp, zero padded
   // from k to kp), writing scale[r] = s and sum[r] = sum of the row's int8 values. Returns the
   // first row holding a NaN or infinity, or SIZE_MAX (that row's outputs are unspecified).
   size_t (*quantize_rows)(const float* x, size_t ldx, size_t k, size_t kp, size_t r0, size_t r1, int8_t* q, size_t ldq,
                           float* scale, int32_t* sum);
+  // Absmean ternary quantization of an [n, k] matrix: s = max(mean|W|, 1e-5) over each scale's
+  // span, the mean accumulated in double in a fixed order (chunks of 4096 summed in sequence,
+  // eight interleaved partial sums within a chunk; see weights.h), so that the result does not
+  // depend on threads or variants; codes = clamp(round_half_even(w / s), -1, 1) in float32.
+  // Writes int8 values in {-1, 0, 1} and the scales (weight_scale_count of them). Returns the
+  // flat index of the first NaN/infinity, or SIZE_MAX.
+  size_t (*quantize_weights)(const float* w, size_t n, size_t k, WeightScaleMode mode, int8_t* codes, float* scales);
 };
 
 extern const QuantKernels kQuantScalar;
 extern const QuantKernels kQuantAvx2;
 extern const QuantKernels kQuantAvx512;
+extern const QuantKernels kQuantNeon;
 
 const KernelFamily<QuantKernels>& quant_family();
 
@@ -59,25 +75,5 @@ static inline int32_t quantize_tail(const float* x, float s, size_t j, size_t k,
 static inline void pad_row(int8_t* q, size_t k, size_t kp) {
   if (kp > k) std::memset(q + k, 0, kp - k);
 }
-
-}  // namespace bitnet
-
-namespace bitnet {
-
-// Weight quantization granularity: one scale per tensor (the recipe), per output row, or per
-// group of 128 consecutive weights of a row (for experiments).
-enum class WeightScaleMode { Tensor, Channel, Group128 };
-constexpr size_t kWeightGroup = 128;
-constexpr float kWeightEps = 1e-5f;
-
-// Absmean ternary quantization: s = max(mean|W|, 1e-5) over each scale's span, with the mean
-// accumulated in double in a fixed order (chunks of 4096 summed in sequence, eight interleaved
-// partial sums within a chunk; see abs_sum in ref.cc) so that the result
-// does not depend on threads; codes = clamp(round_half_even(w / s), -1, 1) in float32. Writes
-// int8 values in {-1, 0, 1} and the scales. Returns the flat index of the first NaN/infinity,
-// or SIZE_MAX.
-size_t quantize_weights_ternary(const float* w, size_t n, size_t k, WeightScaleMode mode, int8_t* codes,
-                                float* scales);
-size_t weight_scale_count(WeightScaleMode mode, size_t n, size_t k);
 
 }  // namespace bitnet

@@ -11,6 +11,9 @@ const KernelFamily<StreamKernels>& stream_family() {
 #ifdef BITNET_HAVE_AVX512
     {Isa::Avx512, &kStreamAvx512},
 #endif
+#ifdef BITNET_HAVE_NEON
+    {Isa::Neon, &kStreamNeon},
+#endif
   });
   return family;
 }

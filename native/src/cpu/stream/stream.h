@@ -28,6 +28,7 @@ static inline uint64_t xor_words(const uint8_t* data, size_t i, size_t bytes) {
 extern const StreamKernels kStreamScalar;
 extern const StreamKernels kStreamAvx2;
 extern const StreamKernels kStreamAvx512;
+extern const StreamKernels kStreamNeon;
 const KernelFamily<StreamKernels>& stream_family();
 
 }  // namespace bitnet
