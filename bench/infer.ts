@@ -9,8 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { addon } from "../src/backend/addon";
-import { DenseFormat, DenseWeights, denseWeightBytes, exportGGUF, loadGGUF, loadPackedModel, savePackedModel, Generator, InferenceEngine, PackedLayer, PackedModel, Tensor, measureReadBandwidth, packTernary, randn, resolveBitNetConfig, setNumThreads, getNumThreads, wrap, ones } from "../src";
-import { printTable, Row, writeResults } from "./report";
+import { backendInfo, getIsa, setIsa, Isa, DenseFormat, DenseWeights, denseWeightBytes, exportGGUF, loadGGUF, loadPackedModel, savePackedModel, Generator, InferenceEngine, PackedLayer, PackedModel, Tensor, measureReadBandwidth, packTernary, randn, resolveBitNetConfig, setNumThreads, getNumThreads, wrap, ones } from "../src";
+import { isasFromOptions, printTable, Row, writeResults } from "./report";
 
 export const CONFIG = {
   hidden_size: 2560, intermediate_size: 6912, num_hidden_layers: 30, num_attention_heads: 20, num_key_value_heads: 5,
@@ -189,8 +189,14 @@ async function childBatching(model: PackedModel): Promise<void> {
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
-export async function run(): Promise<void> {
+export async function run(opts: Record<string, string> = {}): Promise<void> {
+  for (const isa of isasFromOptions(opts)) await runIsa(isa);
+}
+
+async function runIsa(isa: string): Promise<void> {
   const before = getNumThreads();
+  const isaBefore = getIsa();
+  setIsa(isa as Isa);
   const c = resolveBitNetConfig(CONFIG, "bench infer");
   const t0 = performance.now();
   const layers = buildLayers();
@@ -212,7 +218,11 @@ export async function run(): Promise<void> {
       setNumThreads(1);
       const bandwidth1 = measureReadBandwidth();
       const inChild = (part: string, modelFile = file): ChildResult => {
-        const proc = spawnSync(process.execPath, ["--single-threaded-gc", __filename, "--child", modelFile, part], { encoding: "utf8", maxBuffer: 1 << 24 });
+        const proc = spawnSync(process.execPath, ["--single-threaded-gc", __filename, "--child", modelFile, part], {
+          encoding: "utf8",
+          maxBuffer: 1 << 24,
+          env: { ...process.env, BITNET_ISA: isa },
+        });
         if (proc.status !== 0) throw new Error(`bench infer child failed (${proc.status}): ${proc.stderr}`);
         return JSON.parse(proc.stdout.trim().split("\n").pop() as string) as ChildResult;
       };
@@ -237,12 +247,17 @@ export async function run(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
     for (const l of layers) for (const p of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) p?.dispose();
     setNumThreads(before);
+    setIsa(isaBefore as Isa);
   }
-  printTable(`inference, random-weight 2B4T shape, model file memory-mapped (${(ternaryBytes / 1e9).toFixed(3)} GB ternary; tied head ${HEAD_FORMATS.map((f) => `${f} ${(denseWeightBytes(f, c.vocab_size, c.hidden_size) / 1e9).toFixed(3)} GB`).join(", ")})`, rows);
+  const cpu = backendInfo().cpu.model;
+  printTable(`inference, ${isa} kernels on ${cpu}, random-weight 2B4T shape, model file memory-mapped (${(ternaryBytes / 1e9).toFixed(3)} GB ternary; tied head ${HEAD_FORMATS.map((f) => `${f} ${(denseWeightBytes(f, c.vocab_size, c.hidden_size) / 1e9).toFixed(3)} GB`).join(", ")})`, rows);
   printTable("peak RSS of the process running pp128 and tg64 (a child process; KV: forward()'s 256 positions and the request's, both allocated at the peak)", rss);
-  printTable(`continuous batching, ${HEAD_FORMATS[0]} head, 2 threads: B concurrent requests of 32 tokens`, batching);
-  console.log("targets (bitnet.cpp on this machine: pp128 33.6 / 60.6, tg64 16.0 / 22.4 at 1 / 2 threads): pp128 >= 120 and tg64 >= 29 at 2 threads, decode >= 90% of read bandwidth, RSS <= 1.1x weights + KV");
-  console.log(`results: ${writeResults("infer", { rows, rss, batching })}`);
+  printTable(`continuous batching, ${isa} kernels, ${HEAD_FORMATS[0]} head, 2 threads: B concurrent requests of 32 tokens`, batching);
+  console.log(
+    "bitnet.cpp v1.0, tokens/s at 1 / 2 threads (../shared/anchors): Zen 4, its AVX2 kernels: pp128 33.6 / 60.6, tg64 16.0 / 22.4; " +
+      "Zen 3 (AVX2 only): pp128 22.2 / 34.8, tg64 7.1 / 11.2",
+  );
+  console.log(`results: ${writeResults(`infer-${isa}`, { isa, rows, rss, batching })}`);
 }
 
 if (require.main === module && process.argv[2] === "--child") {

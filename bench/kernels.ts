@@ -1,13 +1,16 @@
-// `npm run bench -- kernels`: ternary GEMV/GEMM against the machine's read bandwidth and the
-// bitnet.cpp figures in ../shared/anchors/bitnet-cpp.md. GOPS = 2*M*N*K per second with the
-// activation quantization included; GB/s counts packed weight bytes.
+// `npm run bench -- kernels [--isa scalar,avx2,avx512 | all]`: ternary GEMV/GEMM per ISA against
+// that ISA's int8 dot roofline (its own dot instructions, operands in registers, measured in the
+// same run), the machine's read bandwidth and the bitnet.cpp figures in
+// ../shared/anchors/bitnet-cpp.md. GOPS = 2*M*N*K per second with the activation quantization
+// included; GB/s counts packed weight bytes. One table per ISA.
 import { addon } from "../src/backend/addon";
 import { runKernel } from "../src/backend/hook";
 import {
-  PackedTernary, Tensor, getNumThreads, packTernary, paddedCols, quantizeActivationsInt8, randn, setNumThreads, ternaryMatmul, wrap, Generator,
+  PackedTernary, Tensor, backendInfo, getNumThreads, measureInt8DotPeak, packTernary, paddedCols, quantizeActivationsInt8, randn, setIsa,
+  setNumThreads, ternaryMatmul, wrap, Generator, Isa,
 } from "../src";
 import { randomFillSync } from "node:crypto";
-import { median, printTable, Row, writeResults } from "./report";
+import { isasFromOptions, median, printTable, Row, writeResults } from "./report";
 
 const SHAPES: [number, number][] = [
   [2560, 2560],
@@ -77,6 +80,48 @@ function settle(): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
 }
 
+/**
+ * Cold GEMV against the read bandwidth measured beside it: passes over every weight copy (each
+ * call reads a different one) alternate with stream reads of the 256 MiB buffer, A B A B, and
+ * each pass is compared with the read next to it (the shared host's bandwidth drifts by a
+ * third from minute to minute). Median microseconds per call, median read GB/s, median ratio.
+ */
+function timeColdPaired(x: Tensor<"f32">, cold: PackedTernary[], stream: Tensor<"u8">, threads: number, bytesPerCall: number): { us: number; readGBs: number; ratio: number } {
+  setNumThreads(threads);
+  const q = quantizeActivationsInt8(x);
+  const y = ternaryMatmul(q, cold[0]);
+  const view = stream.data();
+  const pass = (): number => {
+    const t0 = process.hrtime.bigint();
+    for (const w of cold) {
+      quantizeActivationsInt8(x, { into: q });
+      ternaryMatmul(q, w, { out: y });
+    }
+    return Number(process.hrtime.bigint() - t0) / 1e3 / cold.length;
+  };
+  const read = (): number => {
+    const t0 = process.hrtime.bigint();
+    addon().streamRead(view);
+    return COLD_BYTES / (Number(process.hrtime.bigint() - t0) / 1e3) / 1e3;
+  };
+  try {
+    pass();
+    read();
+    const us: number[] = [], bws: number[] = [], ratios: number[] = [];
+    for (let r = 0; r < 9; r++) {
+      const bw = read();
+      const u = pass();
+      us.push(u);
+      bws.push(bw);
+      ratios.push(bytesPerCall / u / 1e3 / bw);
+    }
+    return { us: median(us), readGBs: median(bws), ratio: median(ratios) };
+  } finally {
+    q.dispose();
+    y.dispose();
+  }
+}
+
 /** Median microseconds of one quantize + matmul step (the steady state of a decode loop). */
 function timeMatmul(x: Tensor<"f32">, weights: (i: number) => PackedTernary, ops: number, threads: number): number {
   setNumThreads(threads);
@@ -94,10 +139,22 @@ function timeMatmul(x: Tensor<"f32">, weights: (i: number) => PackedTernary, ops
   }
 }
 
-export function run(): void {
-  const threadsBefore = getNumThreads();
+/** The int8 dot roofline of the active ISA at 1 and 2 threads, GOPS. */
+function int8Peak(): Record<number, number> {
+  const out: Record<number, number> = {};
+  for (const threads of [1, 2]) {
+    setNumThreads(threads);
+    out[threads] = measureInt8DotPeak({ milliseconds: 100 });
+  }
+  return out;
+}
+
+/** The rows of one ISA's table, and its roofline. */
+function runIsa(isa: string, stream: Tensor<"u8">): { rows: Row[]; peak: Record<number, number>; readBandwidth: Record<number, number> } {
+  setIsa(isa as Isa);
   const rows: Row[] = [];
-  const row = (n: number, k: number, m: number, threads: number, temp: "hot" | "cold", us: number, bwNow: number | undefined): void => {
+  const peak = int8Peak();
+  const row = (n: number, k: number, m: number, threads: number, temp: "hot" | "cold", us: number, bwNow: number | undefined, ratio?: number): void => {
     const ops = 2 * m * n * k;
     const gops = ops / us / 1e3;
     const gbps = (n * (paddedCols(k) / 4)) / us / 1e3;
@@ -108,9 +165,10 @@ export function run(): void {
       weights: temp,
       "median us": us,
       GOPS: gops,
+      "of int8 peak": temp === "hot" ? gops / peak[threads] : "",
       "weight GB/s": gbps,
       "read BW now": bwNow ?? "",
-      "of read BW": bwNow === undefined ? "" : gbps / bwNow,
+      "of read BW": ratio ?? "",
       "vs bitnet.cpp 1t": m === 1 && temp === "hot" ? gops / BITNET_CPP_GOPS[`${n}x${k}`][1] : "",
     });
   };
@@ -133,7 +191,6 @@ export function run(): void {
 
   // Cold: every call reads a different copy of the weights from a set of >= 256 MiB. GEMM is
   // compute-bound (weight traffic is amortised over 128 rows), so only GEMV is run cold.
-  const stream = streamBuffer();
   const bw: Record<number, number> = { 1: readBandwidth(stream, 1), 2: readBandwidth(stream, 2) };
   for (const [n, k] of SHAPES) {
     const copies = Math.ceil(COLD_BYTES / (n * (paddedCols(k) / 4)));
@@ -149,22 +206,37 @@ export function run(): void {
     settle();
     const x = randn([1, k], { seed: 1 });
     for (const threads of [1, 2]) {
-      // This machine's DRAM bandwidth drifts by a third from minute to minute (shared host):
-      // a cold run is compared with the bandwidth measured just before it.
-      const bwNow = readBandwidth(stream, threads);
-      row(n, k, 1, threads, "cold", timeMatmul(x, (i) => cold[i % copies], 2 * n * k, threads), bwNow);
+      const c = timeColdPaired(x, cold, stream, threads, n * (paddedCols(k) / 4));
+      row(n, k, 1, threads, "cold", c.us, c.readGBs, c.ratio);
     }
     x.dispose();
     cold.forEach((p) => p.dispose());
   }
-  stream.dispose();
-  printTable("read bandwidth (streamRead over 256 MiB, before the cold runs)", [
-    { threads: 1, "GB/s": bw[1] },
-    { threads: 2, "GB/s": bw[2] },
-  ]);
   const order = (r: Row): string => `${r.M === 1 ? 0 : 1} ${r.threads} ${r.weights === "hot" ? 0 : 1}`;
   rows.sort((a, b) => SHAPES.findIndex(([n, k]) => `${n}x${k}` === a.shape) - SHAPES.findIndex(([n, k]) => `${n}x${k}` === b.shape) || order(a).localeCompare(order(b)));
-  printTable("ternary matmul (activation quantization included, buffers reused)", rows);
+  return { rows, peak, readBandwidth: bw };
+}
+
+export function run(opts: Record<string, string> = {}): void {
+  const threadsBefore = getNumThreads();
+  const isas = isasFromOptions(opts);
+  const info = backendInfo();
+  const stream = streamBuffer();
+  const perIsa: Record<string, ReturnType<typeof runIsa>> = {};
+  try {
+    for (const isa of isas) {
+      const r = runIsa(isa, stream);
+      perIsa[isa] = r;
+      printTable(
+        `ternary matmul, ${isa} kernels on ${info.cpu.model} (activation quantization included, buffers reused); ` +
+          `int8 dot roofline ${r.peak[1].toFixed(0)} GOPS at 1 thread, ${r.peak[2].toFixed(0)} at 2; read bandwidth ${r.readBandwidth[1].toFixed(1)} / ${r.readBandwidth[2].toFixed(1)} GB/s`,
+        r.rows,
+      );
+    }
+  } finally {
+    stream.dispose();
+    setIsa("auto");
+  }
 
   // Profiler off: the public wrapper (with its hook check) against the raw addon call.
   setNumThreads(1);
@@ -188,6 +260,6 @@ export function run(): void {
   x.dispose();
   p.dispose();
   setNumThreads(threadsBefore);
-  console.log(`results: ${writeResults("kernels", { readBandwidth: bw, matmul: rows, profilerOff: overhead })}`);
+  console.log(`results: ${writeResults("kernels", { perIsa, profilerOff: overhead })}`);
 }
 

@@ -54,3 +54,20 @@ export function writeResults(name: string, results: unknown): string {
   fs.renameSync(tmp, file);
   return file;
 }
+
+/**
+ * The ISAs a benchmark runs under: `--isa a,b,c` (each one this CPU supports), `--isa all` (every
+ * supported one), or the best one when the option is absent.
+ */
+export function isasFromOptions(opts: Record<string, string>): string[] {
+  const info = backendInfo();
+  const spec = opts.isa;
+  if (spec === undefined) return [info.isa.best];
+  if (spec === "all") return info.isa.supported;
+  const list = spec.split(",").map((s) => s.trim()).filter(Boolean);
+  const bad = list.filter((i) => !info.isa.supported.includes(i));
+  if (list.length === 0 || bad.length) {
+    throw new Error(`--isa: ${bad.length ? `${bad.join(", ")} not supported here` : "empty"}; this CPU supports ${info.isa.supported.join(", ")} (or 'all')`);
+  }
+  return list;
+}

@@ -107,6 +107,8 @@ export interface NativeAddon {
     out: Float32Array,
   ): void;
   streamRead(data: Uint8Array): number;
+  /** Runs `iterations` rounds of the active ISA's int8 dot chain on every pool thread; returns the ops done. */
+  int8DotPeak(iterations: number): number;
   mapFile(path: string): ArrayBuffer;
   unmapFile(buffer: ArrayBuffer): boolean;
   releaseMappedPages(buffer: ArrayBuffer, byteOffset: number, byteLength: number): void;

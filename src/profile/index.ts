@@ -171,6 +171,40 @@ export async function profile<T>(fn: () => T | Promise<T>): Promise<{ result: T;
 }
 
 /**
+ * The int8 multiply-accumulate peak of the active ISA's dot instructions (AVX2 maddubs + madd +
+ * add, AVX-VNNI/AVX-512 vpdpbusd, NEON smull/smlal, sdot or smmla), operands in registers, in
+ * GOPS (a multiply-add counts 2) at the current thread count: the compute roofline the
+ * int8 x ternary kernels are compared against. Median of `repeats` runs of about `milliseconds`.
+ */
+export function measureInt8DotPeak(opts: { milliseconds?: number; repeats?: number } = {}): number {
+  const fn = "measureInt8DotPeak";
+  const ms = opts.milliseconds ?? 50;
+  const repeats = opts.repeats ?? 5;
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0 || ms > 60_000) throw new RangeError(`${fn}: milliseconds must be a number in (0, 60000], received ${String(ms)}`);
+  if (typeof repeats !== "number" || !Number.isInteger(repeats) || repeats < 1) throw new RangeError(`${fn}: repeats must be an integer >= 1, received ${String(repeats)}`);
+  // Calibrate the rounds per run on a short one.
+  let iterations = 1000;
+  for (;;) {
+    const t0 = performance.now();
+    addon().int8DotPeak(iterations);
+    const elapsed = performance.now() - t0;
+    if (elapsed >= 5) {
+      iterations = Math.max(1, Math.round((iterations * ms) / elapsed));
+      break;
+    }
+    iterations *= 8;
+  }
+  const gops: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    const ops = addon().int8DotPeak(iterations);
+    gops.push(ops / ((performance.now() - t0) * 1e6));
+  }
+  gops.sort((a, b) => a - b);
+  return gops[Math.floor(gops.length / 2)];
+}
+
+/**
  * This machine's memory read bandwidth in GB/s, the roofline of memory-bound kernels (a ternary
  * GEMV reads 2 bits a weight for 2 operations: at most 8 operations per byte). Streams a buffer of
  * `megabytes` (default 256, well past the caches) of random bytes (identical pages may be merged

@@ -1965,6 +1965,19 @@ const TABLE: Record<string, Binding> = {
     },
   },
 
+  int8DotPeak: {
+    riskyExtras: false,
+    signature: "int8DotPeak(iterations)",
+    required: 1,
+    params: [{ name: "iterations", kind: "number", expected: "a number", valid: () => 10, range: [1, 2 ** 40] }],
+    extra: () => [],
+    valid: () => {
+      // Each thread runs the chain; the count of operations depends only on the ISA's chain.
+      const ops = addon().int8DotPeak(100);
+      assert.ok(Number.isInteger(ops) && ops > 0 && ops % (100 * addon().getNumThreads()) === 0, `ops ${ops}`);
+    },
+  },
+
   denseMatmul: {
     riskyExtras: true,
     signature: "denseMatmul(x, rows, cols, w, format, outFeatures, xScale, wScale, out)",

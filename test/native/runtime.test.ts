@@ -26,7 +26,7 @@ test("backendInfo reports CPU, ISA per family, threads, compiler and flags", () 
   assert.match(info.compiler, /\d+\.\d+/);
   assert.match(info.flags.base, /-O3/);
   const names = info.families.map((f) => f.name).sort();
-  assert.deepEqual(names, ["attention", "convert", "copy", "dense", "elementwise", "gemm", "norm", "pack", "quant", "stream", "ternary"]);
+  assert.deepEqual(names, ["attention", "convert", "copy", "dense", "elementwise", "gemm", "norm", "pack", "quant", "roofline", "ternary"]);
   for (const f of info.families) {
     assert.ok(f.available.includes("scalar"), `${f.name} keeps its scalar reference`);
     assert.ok(f.available.includes(f.chosen));

@@ -389,6 +389,14 @@ Napi::Value StreamRead(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value Int8DotPeak(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Args args(info, "int8DotPeak(iterations)", 1);
+    const int64_t iterations = args.integer(0, "iterations", 1, int64_t{1} << 40);
+    return Napi::Number::New(info.Env(), static_cast<double>(cpu_backend().int8_dot_peak(static_cast<uint64_t>(iterations))));
+  });
+}
+
 }  // namespace
 
 void register_quant(Napi::Env env, Napi::Object exports) {
@@ -402,6 +410,7 @@ void register_quant(Napi::Env env, Napi::Object exports) {
   exports.Set("dequantizeTernary", Napi::Function::New(env, DequantizeTernary, "dequantizeTernary"));
   exports.Set("dequantizeActivations", Napi::Function::New(env, DequantizeActivations, "dequantizeActivations"));
   exports.Set("streamRead", Napi::Function::New(env, StreamRead, "streamRead"));
+  exports.Set("int8DotPeak", Napi::Function::New(env, Int8DotPeak, "int8DotPeak"));
 }
 
 }  // namespace binding

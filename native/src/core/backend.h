@@ -115,6 +115,9 @@ class Backend {
 
   // XOR checksum of bytes (a multiple of 8) read across the pool: the memory roofline.
   virtual uint64_t stream_read(const uint8_t* data, size_t bytes) = 0;
+  // Runs `iterations` rounds of the active ISA's int8 dot chain on every pool thread (operands in
+  // registers): the compute roofline. Returns the operations done (a multiply-add counts 2).
+  virtual uint64_t int8_dot_peak(uint64_t iterations) = 0;
 
   // The kernel families with the variant each would use now.
   virtual std::vector<FamilyInfo> families() const = 0;

@@ -14,7 +14,7 @@
 #include "cpu/norm/norm.h"
 #include "cpu/pack/pack.h"
 #include "cpu/quant/quant.h"
-#include "cpu/stream/stream.h"
+#include "cpu/roofline/roofline.h"
 #include "cpu/ternary/ternary.h"
 
 #include <algorithm>
@@ -331,7 +331,7 @@ class CpuBackend final : public Backend {
   }
 
   uint64_t stream_read(const uint8_t* data, size_t bytes) override {
-    const StreamKernels& ks = stream_family().active();
+    const RooflineKernels& ks = roofline_family().active();
     const size_t words = bytes / 8;
     std::atomic<uint64_t> total{0};
     // Chunks of whole 4 KiB pages so each thread streams its own contiguous range.
@@ -342,10 +342,20 @@ class CpuBackend final : public Backend {
     return total.load();
   }
 
+  uint64_t int8_dot_peak(uint64_t iterations) override {
+    const RooflineKernels& kr = roofline_family().active();
+    const size_t threads = static_cast<size_t>(num_threads());
+    std::atomic<uint64_t> ops{0};
+    parallel_for(threads, 1, [&](size_t b, size_t e) {
+      for (size_t t = b; t < e; ++t) ops.fetch_add(kr.int8_dot(iterations));
+    });
+    return ops.load();
+  }
+
   std::vector<FamilyInfo> families() const override {
     return {describe_family(attention_family()), describe_family(convert_family()), describe_family(copy_family()), describe_family(dense_family()),
             describe_family(elementwise_family()), describe_family(gemm_family()), describe_family(norm_family()), describe_family(quant_family()),
-            describe_family(pack_family()), describe_family(ternary_family()), describe_family(stream_family())};
+            describe_family(pack_family()), describe_family(ternary_family()), describe_family(roofline_family())};
   }
 
  private:

@@ -40,7 +40,7 @@ int32_t dot_wide(const int8_t* x, const int8_t* w, size_t k) {
   return hsum_i32(acc);
 }
 
-// One activation row: the weight rows one after another (one sequential stream), two chains.
+// One activation row: the weight rows one after another (one sequential stream), prefetched.
 void i8_row(const int8_t* x, size_t k, const int8_t* w, size_t n0, size_t n1, int32_t* out) {
   if (has_min(x, k)) {
     for (size_t j = n0; j < n1; ++j) out[j] = dot_wide(x, w + j * k, k);
@@ -51,6 +51,7 @@ void i8_row(const int8_t* x, size_t k, const int8_t* w, size_t n0, size_t n1, in
     const int8_t* wj = w + j * k;
     __m256i a0 = _mm256_setzero_si256(), a1 = a0;
     for (size_t c = 0; c < k; c += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(wj + c + dense_x86::kPrefetchBytes), _MM_HINT_T0);
       a0 = _mm256_add_epi32(a0, dot32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wj + c)),
                                       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c)), ones));
       a1 = _mm256_add_epi32(a1, dot32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wj + c + 32)),

@@ -23,7 +23,8 @@ inline int32_t sum_i8(const int8_t* x, size_t k) {
   return hsum_i32(acc);
 }
 
-// One activation row: the weight rows one after another (one sequential stream), two chains.
+// One activation row: the weight rows one after another (one sequential stream, prefetched), two
+// chains.
 void i8_row(const int8_t* x, size_t k, const int8_t* w, size_t n0, size_t n1, int32_t* out) {
   const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
   const int32_t sum = 128 * sum_i8(x, k);
@@ -31,6 +32,7 @@ void i8_row(const int8_t* x, size_t k, const int8_t* w, size_t n0, size_t n1, in
     const int8_t* wj = w + j * k;
     __m256i a0 = _mm256_setzero_si256(), a1 = a0;
     for (size_t c = 0; c < k; c += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(wj + c + dense_x86::kPrefetchBytes), _MM_HINT_T0);
       dpbusd(a0, _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wj + c)), flip),
              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c)));
       dpbusd(a1, _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wj + c + 32)), flip),

@@ -17,6 +17,10 @@ namespace bitnet {
 namespace {
 namespace dense_x86 {
 
+// Sequential weight streams are prefetched this far ahead: the hardware prefetcher alone left the
+// AVX2 head GEMV at ~0.8 of the read bandwidth on one thread (Zen 5), with this ~0.9.
+constexpr size_t kPrefetchBytes = 4096;
+
 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -63,6 +67,10 @@ void row(const float* x, size_t k, const typename Fmt::W* w, size_t n0, size_t n
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     size_t c = 0;
     for (; c < full32; c += 32) {
+      // 32 weights are 64 (f16/bf16) or 128 (f32) bytes: one or two lines.
+      const char* ahead = reinterpret_cast<const char*>(wj + c) + kPrefetchBytes;
+      _mm_prefetch(ahead, _MM_HINT_T0);
+      if (sizeof(typename Fmt::W) == 4) _mm_prefetch(ahead + 64, _MM_HINT_T0);
       a0 = _mm256_fmadd_ps(Fmt::load(wj + c), _mm256_loadu_ps(x + c), a0);
       a1 = _mm256_fmadd_ps(Fmt::load(wj + c + 8), _mm256_loadu_ps(x + c + 8), a1);
       a2 = _mm256_fmadd_ps(Fmt::load(wj + c + 16), _mm256_loadu_ps(x + c + 16), a2);
