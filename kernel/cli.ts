@@ -199,7 +199,7 @@ export async function main(argv: string[]): Promise<number> {
         if (isa !== "base" && flags) console.log(`             ${isa}: ${flags}`);
       }
       console.log(`  devices:   cpu${info.devices.metal ? ", metal" : ""}`);
-      console.log(`  bf16 gemm: ${info.bf16Gemm === "native" ? "bf16 instructions" : "operands rounded to bf16 on the fp32 kernels (no bf16 instructions under this ISA)"}`);
+      console.log(`  bf16 gemm: ${info.bf16Gemm === "native" ? "bf16 instructions" : "runs in fp32 (no bf16 instructions under this ISA)"}`);
       console.log(`  kernels:`);
       const width = Math.max(...info.families.map((f) => f.name.length)) + 1;
       const chosenWidth = Math.max(...info.families.map((f) => f.chosen.length)) + 1;

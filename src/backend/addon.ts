@@ -27,10 +27,10 @@ export interface BackendInfo {
   families: { name: string; chosen: string; available: string[] }[];
   /**
    * How bf16 GEMMs (BitLinear's `backwardPrecision: "bf16"`) run under the active ISA: "native"
-   * with bf16 instructions (AVX-512 BF16, twice the fp32 rate), "fp32-kernels" with the operands
-   * rounded to bf16 and the fp32 kernels (the same rounding, the fp32 speed).
+   * with bf16 instructions (AVX-512 BF16: operands rounded to bf16, twice the fp32 rate), "fp32"
+   * where the ISA has none (the fp32 product: the same speed as fp32, fp32 accuracy).
    */
-  bf16Gemm: "native" | "fp32-kernels";
+  bf16Gemm: "native" | "fp32";
   devices: { cpu: boolean; metal: boolean };
   sanitized: boolean;
   napiVersion: number;

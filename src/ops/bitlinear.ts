@@ -22,7 +22,8 @@ export interface BitLinearOptions {
   /**
    * Precision of the backward GEMMs (dX = g w~, dW = g^T x~): "fp32" (default) or "bf16"
    * (operands rounded to bfloat16, float32 accumulation; AVX-512 BF16 makes them ~2x faster;
-   * measured relative RMS error of the products 2.35e-3 on random data).
+   * measured relative RMS error of the products 2.35e-3 on random data). Under an ISA without
+   * bf16 instructions "bf16" runs the fp32 products (`backendInfo().bf16Gemm` says which).
    */
   backwardPrecision?: "fp32" | "bf16";
 }

@@ -133,7 +133,7 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
     o.Set("compiler", BITNET_COMPILER);
     o.Set("flags", flags);
     o.Set("families", families);
-    o.Set("bf16Gemm", cpu_backend().bf16_gemm_native() ? "native" : "fp32-kernels");
+    o.Set("bf16Gemm", cpu_backend().bf16_gemm_native() ? "native" : "fp32");
     o.Set("devices", devices);
 #ifdef BITNET_SANITIZED
     o.Set("sanitized", true);

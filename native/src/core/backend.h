@@ -69,8 +69,8 @@ class Backend {
                             const float* w_scale, float* out) = 0;
   virtual void sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha, const float* a, size_t lda,
                      const float* b, size_t ldb, float beta, float* c, size_t ldc, bool bf16) = 0;
-  // Whether sgemm(bf16) runs bf16 instructions now; otherwise it rounds the operands to bf16 and
-  // runs the fp32 kernels (the same numbers at the fp32 speed).
+  // Whether sgemm(bf16) runs bf16 instructions now; otherwise it runs the fp32 product (rounding
+  // the operands would cost time and buy nothing without bf16 instructions).
   virtual bool bf16_gemm_native() const = 0;
 
   // Causal GQA attention (see cpu/attention/attention.h): out and the per-row log-sum-exp lse

@@ -59,23 +59,8 @@ static inline uint16_t to_bf16(float f) {
   if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);  // quiet NaN
   return static_cast<uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);                  // nearest even
 }
-static inline float round_bf16(float f) {
-  const uint32_t x = static_cast<uint32_t>(to_bf16(f)) << 16;
-  float r;
-  std::memcpy(&r, &x, 4);
-  return r;
-}
-struct Exact {
-  float operator()(float v) const { return v; }
-};
-struct RoundBf16 {
-  float operator()(float v) const { return round_bf16(v); }
-};
-
-// alpha * op(A)[i0 .. i0+rows, p0 .. p0+kc] into MR-row panels, zero padded to whole panels, each
-// value passed through `round`.
-template <class Round>
-void pack_a(const GemmArgs& g, size_t i0, size_t rows, size_t p0, size_t kc, size_t mr, float* out, Round round) {
+// alpha * op(A)[i0 .. i0+rows, p0 .. p0+kc] into MR-row panels, zero padded to whole panels.
+void pack_a(const GemmArgs& g, size_t i0, size_t rows, size_t p0, size_t kc, size_t mr, float* out) {
   for (size_t ip = 0; ip < rows; ip += mr) {
     const size_t r = std::min(mr, rows - ip);
     float* panel = out + ip * kc;
@@ -83,20 +68,18 @@ void pack_a(const GemmArgs& g, size_t i0, size_t rows, size_t p0, size_t kc, siz
       float* dst = panel + k * mr;
       if (g.trans_a) {
         const float* src = g.a + (p0 + k) * g.lda + i0 + ip;
-        for (size_t i = 0; i < r; ++i) dst[i] = round(g.alpha * src[i]);
+        for (size_t i = 0; i < r; ++i) dst[i] = g.alpha * src[i];
       } else {
         const float* src = g.a + (i0 + ip) * g.lda + p0 + k;
-        for (size_t i = 0; i < r; ++i) dst[i] = round(g.alpha * src[i * g.lda]);
+        for (size_t i = 0; i < r; ++i) dst[i] = g.alpha * src[i * g.lda];
       }
       for (size_t i = r; i < mr; ++i) dst[i] = 0.0f;
     }
   }
 }
 
-// op(B)[p0 .. p0+kc, j0 .. j0+cols] into NR-column panels, zero padded, each value passed through
-// `round`.
-template <class Round>
-void pack_b(const GemmArgs& g, size_t p0, size_t kc, size_t j0, size_t cols, size_t nr, float* out, Round round) {
+// op(B)[p0 .. p0+kc, j0 .. j0+cols] into NR-column panels, zero padded.
+void pack_b(const GemmArgs& g, size_t p0, size_t kc, size_t j0, size_t cols, size_t nr, float* out) {
   for (size_t jp = 0; jp < cols; jp += nr) {
     const size_t c = std::min(nr, cols - jp);
     float* panel = out + jp * kc;
@@ -104,7 +87,7 @@ void pack_b(const GemmArgs& g, size_t p0, size_t kc, size_t j0, size_t cols, siz
       // op(B)[k, j] = B[j, k]: walk each source row along k, scatter into the panel.
       for (size_t j = 0; j < c; ++j) {
         const float* src = g.b + (j0 + jp + j) * g.ldb + p0;
-        for (size_t k = 0; k < kc; ++k) panel[k * nr + j] = round(src[k]);
+        for (size_t k = 0; k < kc; ++k) panel[k * nr + j] = src[k];
       }
       for (size_t k = 0; k < kc; ++k)
         for (size_t j = c; j < nr; ++j) panel[k * nr + j] = 0.0f;
@@ -112,7 +95,7 @@ void pack_b(const GemmArgs& g, size_t p0, size_t kc, size_t j0, size_t cols, siz
       for (size_t k = 0; k < kc; ++k) {
         const float* src = g.b + (p0 + k) * g.ldb + j0 + jp;
         float* dst = panel + k * nr;
-        for (size_t j = 0; j < c; ++j) dst[j] = round(src[j]);
+        std::memcpy(dst, src, c * sizeof(float));
         for (size_t j = c; j < nr; ++j) dst[j] = 0.0f;
       }
     }
@@ -180,16 +163,14 @@ void pack_b_bf16(const GemmKernels& kt, const GemmArgs& g, size_t p0, size_t kc,
 
 // What the float and the bf16 paths differ in: the panel element, the packing and the tile
 // kernel. A panel holds panel_k(kc) elements per row or column (bf16 pads k to pairs).
-// Float panels; Round = RoundBf16 gives bf16 operands on the fp32 micro-kernel.
-template <class Round>
 struct F32Path {
   using T = float;
   static size_t panel_k(size_t kc) { return kc; }
   static void pack_a(const GemmKernels& kt, const GemmArgs& g, size_t i0, size_t rows, size_t p0, size_t kc, T* out) {
-    bitnet::pack_a(g, i0, rows, p0, kc, kt.mr, out, Round{});
+    bitnet::pack_a(g, i0, rows, p0, kc, kt.mr, out);
   }
   static void pack_b(const GemmKernels& kt, const GemmArgs& g, size_t p0, size_t kc, size_t j0, size_t cols, T* out) {
-    bitnet::pack_b(g, p0, kc, j0, cols, kt.nr, out, Round{});
+    bitnet::pack_b(g, p0, kc, j0, cols, kt.nr, out);
   }
   static void micro(const GemmKernels& kt, size_t kc, const T* a, const T* b, float* c, size_t ldc, float beta) {
     kt.micro(kc, a, b, c, ldc, beta);
@@ -253,9 +234,10 @@ void gemm_block(const GemmKernels& kt, const GemmArgs& g, size_t i0, size_t i1, 
 }
 
 void run_block(bool bf16, const GemmKernels& kt, const GemmArgs& g, size_t i0, size_t i1, size_t j0, size_t j1, Scratch& s) {
-  if (!bf16) gemm_block<F32Path<Exact>>(kt, g, i0, i1, j0, j1, s);
-  else if (kt.micro_bf16 != nullptr) gemm_block<Bf16Path>(kt, g, i0, i1, j0, j1, s);
-  else gemm_block<F32Path<RoundBf16>>(kt, g, i0, i1, j0, j1, s);
+  // Without bf16 instructions a bf16 product would only round the operands for no speed (the
+  // rounding cost ~4% of a training step on AVX2): it runs in fp32.
+  if (bf16 && kt.micro_bf16 != nullptr) gemm_block<Bf16Path>(kt, g, i0, i1, j0, j1, s);
+  else gemm_block<F32Path>(kt, g, i0, i1, j0, j1, s);
 }
 
 }  // namespace

@@ -26,8 +26,7 @@ struct GemmKernels {
   // The same tile from bf16 panels, k in pairs: a[kk * 2 * mr + 2 * i + {0, 1}] holds rows i at
   // k = 2 kk, 2 kk + 1, b[kk * 2 * nr + 2 * j + {0, 1}] likewise for columns; kc2 pairs. Products
   // of bf16 values are exact in float32 and accumulate in float32. Null for a variant without
-  // bf16 instructions: sgemm(bf16) then rounds the operands to bf16 as it packs them into float
-  // panels and runs `micro` (the same rounding of the operands, at the fp32 kernel's speed).
+  // bf16 instructions: sgemm(bf16) then runs `micro` in fp32 (the fp32 speed, fp32 accuracy).
   void (*micro_bf16)(size_t kc2, const uint16_t* a, const uint16_t* b, float* c, size_t ldc, float beta);
   // Packing primitives for bf16 panels (null: the driver's scalar loops). interleave: out[2j] =
   // bf16(alpha r0[j]), out[2j + 1] = bf16(alpha r1[j]) for j < n (r1 null: zeros). pairs: the pair
@@ -58,12 +57,12 @@ struct GemmArgs {
   size_t ldc;
 };
 
-// Runs one sgemm with the active variant on the thread pool. With bf16, both operands are rounded
-// to bfloat16 (round to nearest even) as they are packed and the products accumulate in float32:
-// twice the arithmetic rate on AVX-512 BF16 (vdpbf16ps), the fp32 rate elsewhere; ~3 significant
-// digits per operand either way.
+// Runs one sgemm with the active variant on the thread pool. With bf16 on a variant with bf16
+// instructions (AVX-512 BF16), both operands are rounded to bfloat16 (round to nearest even) as
+// they are packed and the products accumulate in float32: twice the arithmetic rate, ~3
+// significant digits per operand. Elsewhere bf16 runs the fp32 product.
 void sgemm(const GemmArgs& g, bool bf16 = false);
-// Whether sgemm(bf16) runs bf16 instructions under the active ISA (else rounded fp32 operands).
+// Whether sgemm(bf16) runs bf16 instructions under the active ISA (else it runs in fp32).
 bool sgemm_bf16_native();
 // Bytes of per-thread scratch the driver allocates (exposed for the memory limit checks).
 size_t gemm_scratch_bytes();
