@@ -8,8 +8,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { installKernelspec } from "../../kernel/kernelspec";
+import { PYTHON } from "../python";
 
-const PYTHON = "/usr/bin/python3";
 const ROOT = path.join(__dirname, "..", "..", "..");
 
 function missing(): string | null {

@@ -9,9 +9,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { injectParameters, parameterLiteral, parseParameters, readNotebook } from "../../kernel/runner/notebook";
+import { PYTHON } from "../python";
 
 const bin = path.join(__dirname, "..", "..", "..", "bin", "bitnet-lab.js");
-const PYTHON = "/usr/bin/python3";
 let dir: string;
 
 before(() => {

@@ -13,8 +13,8 @@ import os from "node:os";
 import path from "node:path";
 import { installKernelspec } from "../../kernel/kernelspec";
 import { readNotebook } from "../../kernel/runner/notebook";
+import { PYTHON } from "../python";
 
-const PYTHON = "/usr/bin/python3";
 const ROOT = path.join(__dirname, "..", "..", "..");
 const bin = path.join(ROOT, "bin", "bitnet-lab.js");
 

@@ -32,8 +32,15 @@ MappedFile map_file(const std::string& path) {
   }
   void* p = ::mmap(nullptr, m.bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   const int err = errno;
+  if (p == MAP_FAILED) {
+    ::close(fd);
+    throw std::runtime_error("cannot map '" + path + "': " + std::strerror(err));
+  }
+#if defined(__APPLE__)
+  m.fd = fd;  // release_pages maps page ranges of the file again
+#else
   ::close(fd);  // the mapping keeps the file referenced
-  if (p == MAP_FAILED) throw std::runtime_error("cannot map '" + path + "': " + std::strerror(err));
+#endif
   m.data = p;
   return m;
 }
@@ -43,11 +50,24 @@ void release_pages(const MappedFile& m, size_t offset, size_t length) {
   const size_t begin = (offset + page - 1) / page * page;
   const size_t end = (offset + length) / page * page;
   if (m.data == nullptr || end <= begin || end > m.bytes) return;
-  ::madvise(static_cast<char*>(m.data) + begin, end - begin, MADV_DONTNEED);
+  char* at = static_cast<char*>(m.data) + begin;
+#if defined(__APPLE__)
+  // On macOS MADV_DONTNEED and MADV_FREE are hints: the pages stay resident (and counted) until
+  // the system needs them, and MADV_FREE_REUSABLE is for anonymous memory. Mapping the same file
+  // range again over them (MAP_FIXED) drops the old pages at once; a later read faults them in
+  // from the file, as after Linux's MADV_DONTNEED.
+  if (m.fd >= 0 &&
+      ::mmap(at, end - begin, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, m.fd, static_cast<off_t>(begin)) != MAP_FAILED) {
+    return;
+  }
+#endif
+  // Linux: on a private file mapping the pages are dropped at once and read again from the file.
+  ::madvise(at, end - begin, MADV_DONTNEED);
 }
 
 void unmap_file(const MappedFile& m) {
   if (m.data != nullptr) ::munmap(m.data, m.bytes);
+  if (m.fd >= 0) ::close(m.fd);
 }
 
 }  // namespace bitnet
