@@ -194,6 +194,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`  threads:   ${getNumThreads()}`);
       // bin/bitnet-lab.js restarts node with this flag (see the comment there).
       console.log(`  v8 gc:     ${process.execArgv.includes("--single-threaded-gc") ? "single-threaded" : "concurrent (start node with --single-threaded-gc for training)"}`);
+      console.log(`  addon:     ${info.addon.source === "prebuilt" ? "prebuilt" : info.addon.source === "forced" ? "BITNET_ADDON_PATH" : "built from source"}, ${info.addon.file}`);
       console.log(`  compiler:  ${info.compiler}, ${info.flags.base}`);
       for (const [isa, flags] of Object.entries(info.flags)) {
         if (isa !== "base" && flags) console.log(`             ${isa}: ${flags}`);

@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { constants as bufferConstants } from "node:buffer";
+import { prebuiltAddonPath, prebuiltPlatform } from "./prebuilt";
 
 /** Element types the native kernels accept for the raw typed arrays they are handed. */
 export type NativeTypedArray =
@@ -16,7 +17,7 @@ export type NativeTypedArray =
   | Float64Array;
 
 /** Description of the native backend, as reported by the addon. */
-export interface BackendInfo {
+export interface NativeBackendInfo {
   /** defaultThreads: the thread pool's default size (the performance cores on Apple Silicon). */
   cpu: { model: string; arch: string; logicalCores: number; defaultThreads: number; features: string[] };
   isa: { best: string; active: string; forced: string | null; supported: string[] };
@@ -158,25 +159,51 @@ export interface NativeAddon {
   setIsa(isa: string): string;
   getIsa(): string;
   selectDevice(device: string): string;
-  backendInfo(): BackendInfo;
+  backendInfo(): NativeBackendInfo;
 }
 
 let loaded: NativeAddon | undefined;
 
-/** Where the addon is looked for: BITNET_ADDON_PATH (the sanitizer build uses it), else the build. */
-export function addonPath(): string {
+/** The addon built from source in this package (npm ci in a checkout, or an approved install script). */
+const sourceBuild = path.resolve(__dirname, "..", "..", "..", "native", "build", "Release", "bitnet_lab.node");
+
+/**
+ * The addon file and where it comes from: BITNET_ADDON_PATH ("forced": the sanitizer and arm64
+ * runs use it), else this package's own build ("source"), else the prebuilt package for this
+ * platform ("prebuilt"); null when none exists.
+ */
+export interface AddonLocation {
+  file: string;
+  source: "forced" | "source" | "prebuilt";
+}
+
+export function addonLocation(): AddonLocation | null {
   const forced = process.env.BITNET_ADDON_PATH;
-  if (forced) return path.resolve(forced);
-  return path.resolve(__dirname, "..", "..", "..", "native", "build", "Release", "bitnet_lab.node");
+  if (forced) return { file: path.resolve(forced), source: "forced" };
+  if (fs.existsSync(sourceBuild)) return { file: sourceBuild, source: "source" };
+  const prebuilt = prebuiltAddonPath();
+  return prebuilt ? { file: prebuilt, source: "prebuilt" } : null;
+}
+
+/** Where the addon is loaded from (see addonLocation). */
+export function addonPath(): string {
+  return addonLocation()?.file ?? sourceBuild;
 }
 
 /** The loaded native addon (loaded on first use). */
 export function addon(): NativeAddon {
   if (loaded) return loaded;
-  const file = addonPath();
-  if (!fs.existsSync(file)) {
+  const where = addonLocation();
+  const file = where?.file ?? sourceBuild;
+  if (!where || !fs.existsSync(file)) {
+    const platform = prebuiltPlatform();
     throw new Error(
-      `bitnet-lab native addon not found at ${file}: run \`npm ci\` (or \`npm run build\`) in the bitnet-lab package to compile it`,
+      `bitnet-lab native addon not found (${file}${platform ? `, nor the prebuilt package ${platform.name}` : ""}). ` +
+        (platform
+          ? `Install it with \`npm install ${platform.name}\`, or build from source (CMake >= 3.15 and a C++17 compiler): ` +
+            "`npm install-scripts approve bitnet-lab && npm rebuild bitnet-lab`, or `npm ci` in a checkout."
+          : `No prebuilt addon is published for ${process.platform}-${process.arch}: build from source (CMake >= 3.15 and a C++17 compiler) ` +
+            "with `npm install-scripts approve bitnet-lab && npm rebuild bitnet-lab`, or `npm ci` in a checkout."),
     );
   }
   // eslint-disable-next-line @typescript-eslint/no-var-requires

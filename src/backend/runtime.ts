@@ -1,5 +1,5 @@
 // Public runtime controls: threads, ISA ceiling, devices and the backend report.
-import { addon, BackendInfo } from "./addon";
+import { addon, addonLocation, AddonLocation, NativeBackendInfo } from "./addon";
 
 /** Devices a tensor or model can live on. "auto" picks the best built backend (today: CPU). */
 export type Device = "cpu" | "metal" | "auto";
@@ -11,11 +11,17 @@ export type Device = "cpu" | "metal" | "auto";
  */
 export type Isa = "auto" | "scalar" | "avx2" | "avxvnni" | "avx512" | "neon" | "neon-dotprod" | "neon-i8mm";
 
-export type { BackendInfo };
+/**
+ * Description of the native backend: CPU and ISA, the variant each kernel family runs, threads,
+ * compiler and flags, and the addon file loaded (`source`: built in this package; `prebuilt`: the
+ * platform package; `forced`: BITNET_ADDON_PATH).
+ */
+export type BackendInfo = NativeBackendInfo & { addon: AddonLocation };
 
 /** CPU model, ISA detected and chosen per kernel family, threads, compiler and flags. */
 export function backendInfo(): BackendInfo {
-  return addon().backendInfo();
+  const info = addon().backendInfo();
+  return { ...info, addon: addonLocation() as AddonLocation };
 }
 
 /**
