@@ -5,6 +5,8 @@
 // 2 * 128 * 127 = 32512. The one input that breaks it, x = -128 (its negation does not exist in
 // int8), never comes from the activation quantizer (|x * 127 / max|x|| <= 127), but the kernel
 // is exact for any input: rows holding -128 take a path that widens both operands to int16.
+#include <algorithm>
+
 #include "cpu/dense/x86_256.h"
 
 namespace bitnet {
@@ -24,7 +26,7 @@ bool has_min(const int8_t* x, size_t n) {
   return !_mm256_testz_si256(any, any);
 }
 
-// 32 products of w and x summed into int32 lanes (x has no -128).
+// 32 products of w and x summed into int32 lanes (x has no -128): |w| times x with w's sign.
 inline __m256i dot32(__m256i w, __m256i x, __m256i ones) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w)), ones);
 }
@@ -70,24 +72,32 @@ void i8(const int8_t* x, size_t m, size_t k, const int8_t* w, size_t n0, size_t 
   }
   const __m256i ones = _mm256_set1_epi16(1);
   size_t j = n0;
-  // Four weight rows (their |w| taken once per 32 bytes) against each activation row.
+  // Four weight rows at a time: each 32-byte chunk of them is loaded and its |w| taken once for
+  // all activation rows, whose int32 sums wait in `acc` (in L1) between chunks.
+  constexpr size_t kRowsAtOnce = 16;
+  alignas(32) __m256i acc[kRowsAtOnce][4];
   for (; j + 4 <= n1; j += 4) {
     const int8_t* w0 = w + j * k;
-    for (size_t i = 0; i < m; ++i) {
-      const int8_t* xi = x + i * k;
-      __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t i0 = 0; i0 < m; i0 += kRowsAtOnce) {
+      const size_t rows = std::min(kRowsAtOnce, m - i0);
+      for (size_t i = 0; i < rows; ++i)
+        for (size_t r = 0; r < 4; ++r) acc[i][r] = _mm256_setzero_si256();
       for (size_t c = 0; c < k; c += 32) {
-        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xi + c));
-        a0 = _mm256_add_epi32(a0, dot32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w0 + c)), xv, ones));
-        a1 = _mm256_add_epi32(a1, dot32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w0 + k + c)), xv, ones));
-        a2 = _mm256_add_epi32(a2, dot32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w0 + 2 * k + c)), xv, ones));
-        a3 = _mm256_add_epi32(a3, dot32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w0 + 3 * k + c)), xv, ones));
+        __m256i wv[4], aw[4];
+        for (size_t r = 0; r < 4; ++r) {
+          wv[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w0 + r * k + c));
+          aw[r] = _mm256_abs_epi8(wv[r]);
+        }
+        for (size_t i = 0; i < rows; ++i) {
+          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + (i0 + i) * k + c));
+          for (size_t r = 0; r < 4; ++r)
+            acc[i][r] = _mm256_add_epi32(acc[i][r], _mm256_madd_epi16(_mm256_maddubs_epi16(aw[r], _mm256_sign_epi8(xv, wv[r])), ones));
+        }
       }
-      int32_t* o = out + i * ldo + j;
-      o[0] = hsum_i32(a0);
-      o[1] = hsum_i32(a1);
-      o[2] = hsum_i32(a2);
-      o[3] = hsum_i32(a3);
+      for (size_t i = 0; i < rows; ++i) {
+        int32_t* o = out + (i0 + i) * ldo + j;
+        for (size_t r = 0; r < 4; ++r) o[r] = hsum_i32(acc[i][r]);
+      }
     }
   }
   for (; j < n1; ++j)

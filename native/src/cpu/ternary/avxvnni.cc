@@ -88,7 +88,9 @@ struct Micro {
   }
 };
 
-constexpr size_t kGemvRows = 3;
+// Up to this many activation rows, GEMV passes beat panels (as in avx2.cc: M = 4 took 176 us by
+// GEMV passes, 223 us by panels).
+constexpr size_t kGemvRows = 5;
 
 void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1, int32_t* out,
                size_t ldo, uint8_t* scratch) {
