@@ -131,17 +131,7 @@ constexpr size_t kGemvRows = 5;
 
 void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1, int32_t* out,
                size_t ldo, uint8_t* scratch) {
-  if (m > kGemvRows) return panel_gemm::gemm<Micro>(x, ldx, m, w, kp, n0, n1, out, ldo, scratch);
-  const size_t blocks = kp / kTernaryBlock;
-  for (size_t n = n0; n < n1; n += 4) {
-    const uint8_t* g = w + tl256_offset(kp, n, 0);
-    for (size_t i = 0; i < m; ++i) {
-      alignas(16) int32_t r4[4];
-      gemv_group(x + i * ldx, g, blocks, r4);
-      // A last partial group still computes four rows (the padding rows are zero weights).
-      for (size_t r = 0; r < 4 && n + r < n1; ++r) out[i * ldo + n + r] = r4[r];
-    }
-  }
+  ternary_drivers::dot_codes<Micro>(gemv_group, kGemvRows, x, ldx, m, w, kp, n0, n1, out, ldo, scratch);
 }
 
 }  // namespace

@@ -46,7 +46,7 @@ void gemv_group(const int8_t* x, const uint8_t* g, size_t blocks, int32_t* out) 
 // Without sdot a panel GEMM saves little over re-reading the group from L1 per activation row.
 void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1, int32_t* out,
                size_t ldo, uint8_t* /*scratch*/) {
-  neon_common::gemv(gemv_group, x, ldx, m, w, kp, n0, n1, out, ldo);
+  ternary_drivers::group_gemv(gemv_group, x, ldx, m, w, kp, n0, n1, out, ldo);
 }
 
 }  // namespace

@@ -1,10 +1,9 @@
-// What the arm64 variants (neon.cc, neon_dotprod.cc, neon_i8mm.cc) share: the float64 scaling
-// and the GEMV dispatch loop. Included only by those files (internal linkage: see
+// What the arm64 variants (neon.cc, neon_dotprod.cc, neon_i8mm.cc) share: the float64 scaling. Included only by those files (internal linkage: see
 // core/registry.h).
 #pragma once
 #include <arm_neon.h>
 
-#include "cpu/ternary/ternary.h"
+#include "cpu/ternary/drivers.h"
 
 namespace bitnet {
 namespace {
@@ -22,23 +21,6 @@ inline void scale(float* row, size_t n0, size_t n1, int32_t xsum, float xscale, 
     vst1_f32(row + j, vcvt_f32_f64(y));
   }
   scale_dots_ref(row, j, n1, xsum, xscale, wscale, per_row);
-}
-
-// GEMV over groups: group(x, g, blocks, out4) for every activation row and four-row group (the
-// group stays in L1 while the rows pass over it).
-template <class Group>
-inline void gemv(Group group, const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1,
-                 int32_t* out, size_t ldo) {
-  const size_t blocks = kp / kTernaryBlock;
-  for (size_t n = n0; n < n1; n += 4) {
-    const uint8_t* g = w + tl256_offset(kp, n, 0);
-    for (size_t i = 0; i < m; ++i) {
-      int32_t r4[4];
-      group(x + i * ldx, g, blocks, r4);
-      // A last partial group still computes four rows (the padding rows are zero weights).
-      for (size_t r = 0; r < 4 && n + r < n1; ++r) out[i * ldo + n + r] = r4[r];
-    }
-  }
 }
 
 }  // namespace neon_common

@@ -3,7 +3,7 @@
 // linkage: see core/registry.h).
 #pragma once
 #include "cpu/ternary/neon_common.h"
-#include "cpu/ternary/panel_gemm.h"
+#include "cpu/ternary/drivers.h"
 
 namespace bitnet {
 namespace {

@@ -41,7 +41,7 @@ struct Micro {
 #undef BITNET_STEP
     }
     for (size_t i = 0; i < MR; ++i)
-      for (size_t v = 0; v < 4; ++v) vst1q_s32(t + i * panel_gemm::kPanelRows + 4 * v, a[i][v]);
+      for (size_t v = 0; v < 4; ++v) vst1q_s32(t + i * ternary_drivers::kPanelRows + 4 * v, a[i][v]);
   }
 };
 
@@ -51,8 +51,7 @@ constexpr size_t kGemvRows = 3;
 
 void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1, int32_t* out,
                size_t ldo, uint8_t* scratch) {
-  if (m > kGemvRows) return panel_gemm::gemm<Micro>(x, ldx, m, w, kp, n0, n1, out, ldo, scratch);
-  neon_common::gemv(neon_dot::gemv_group, x, ldx, m, w, kp, n0, n1, out, ldo);
+  ternary_drivers::dot_codes<Micro>(neon_dot::gemv_group, kGemvRows, x, ldx, m, w, kp, n0, n1, out, ldo, scratch);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@ namespace bitnet {
 namespace {
 
 // The partner of an odd last activation row.
-alignas(16) const int8_t kZeroRow[panel_gemm::kPanelK] = {};
+alignas(16) const int8_t kZeroRow[ternary_drivers::kPanelK] = {};
 
 struct Micro {
   static constexpr size_t kMicroRows = 4;
@@ -36,8 +36,8 @@ struct Micro {
     }
     for (size_t pa = 0; pa < pairs; ++pa) {
       for (size_t p = 0; p < 8; ++p) {
-        vst1_s32(t + (2 * pa) * panel_gemm::kPanelRows + 2 * p, vget_low_s32(a[pa][p]));
-        if (2 * pa + 1 < MR) vst1_s32(t + (2 * pa + 1) * panel_gemm::kPanelRows + 2 * p, vget_high_s32(a[pa][p]));
+        vst1_s32(t + (2 * pa) * ternary_drivers::kPanelRows + 2 * p, vget_low_s32(a[pa][p]));
+        if (2 * pa + 1 < MR) vst1_s32(t + (2 * pa + 1) * ternary_drivers::kPanelRows + 2 * p, vget_high_s32(a[pa][p]));
       }
     }
   }
@@ -47,8 +47,7 @@ constexpr size_t kGemvRows = 3;
 
 void dot_codes(const int8_t* x, size_t ldx, size_t m, const uint8_t* w, size_t kp, size_t n0, size_t n1, int32_t* out,
                size_t ldo, uint8_t* scratch) {
-  if (m > kGemvRows) return panel_gemm::gemm<Micro>(x, ldx, m, w, kp, n0, n1, out, ldo, scratch);
-  neon_common::gemv(neon_dot::gemv_group, x, ldx, m, w, kp, n0, n1, out, ldo);
+  ternary_drivers::dot_codes<Micro>(neon_dot::gemv_group, kGemvRows, x, ldx, m, w, kp, n0, n1, out, ldo, scratch);
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // and the GEMM driver over weight panels. Included only by those files, each compiling it with
 // its own flags (internal linkage: see core/registry.h).
 //
-// GEMM (panel_gemm.h): a panel of 16 weight rows is unpacked from tl256 to codes laid out
+// GEMM (drivers.h): a panel of 16 weight rows is unpacked from tl256 to codes laid out
 // [k/4][16 rows][4 k] (64 bytes per 4 k), so one ymm holds 4 consecutive codes of 8 rows. The
 // micro-kernel broadcasts 4 activation bytes of a row and multiplies them with two panel
 // vectors: MR activation rows x 16 weight rows of int32 results, no horizontal sums. The
@@ -13,13 +13,14 @@
 #include <algorithm>
 #include <cstring>
 
-#include "cpu/ternary/panel_gemm.h"
+#include "cpu/avx2_transpose.h"
+#include "cpu/ternary/drivers.h"
 
 namespace bitnet {
 namespace {
 namespace x86_256 {
 
-using panel_gemm::kPanelRows;
+using ternary_drivers::kPanelRows;
 constexpr size_t kMicroRows = 6;  // activation rows per micro tile: 12 accumulators, 2 panel vectors, 1 broadcast
 
 inline int32_t hsum(__m256i v) {
@@ -46,26 +47,6 @@ inline __m128i hsum4(__m256i a, __m256i b, __m256i c, __m256i d) {
   return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
 }
 
-// Rows of 8 int32 lanes transposed in place: r[i] lane j <-> r[j] lane i.
-inline void transpose8(__m256i r[8]) {
-  const __m256i t0 = _mm256_unpacklo_epi32(r[0], r[1]), t1 = _mm256_unpackhi_epi32(r[0], r[1]);
-  const __m256i t2 = _mm256_unpacklo_epi32(r[2], r[3]), t3 = _mm256_unpackhi_epi32(r[2], r[3]);
-  const __m256i t4 = _mm256_unpacklo_epi32(r[4], r[5]), t5 = _mm256_unpackhi_epi32(r[4], r[5]);
-  const __m256i t6 = _mm256_unpacklo_epi32(r[6], r[7]), t7 = _mm256_unpackhi_epi32(r[6], r[7]);
-  const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
-  const __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
-  const __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
-  const __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
-  r[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
-  r[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
-  r[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
-  r[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
-  r[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
-  r[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
-  r[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
-  r[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
-}
-
 // Rows [n, n + rows) (rows <= 16; the rest zero codes), k in [k0, k0 + kc), into a panel. In a
 // 32-byte half of a row's block, 32-bit word q holds bytes 4q .. 4q + 3, so field f of it is the
 // 4 codes of k = 64 f + 32 h + 4 q: word q of eight rows transposed is one panel vector.
@@ -83,7 +64,7 @@ inline void pack_panel(const uint8_t* w, size_t kp, size_t k0, size_t kc, size_t
         for (int f = 0; f < 4; ++f) {
           __m256i e[8];
           for (size_t r = 0; r < 8; ++r) e[r] = _mm256_and_si256(_mm256_srli_epi16(v[r], 2 * f), mask);
-          transpose8(e);
+          avx2_transpose8x32(e);
           uint8_t* dst = panel + (b * 64 + 16 * f + 8 * h) * 64 + 32 * g;
           for (size_t q = 0; q < 8; ++q) _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + q * 64), e[q]);
         }
