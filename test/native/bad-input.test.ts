@@ -2254,8 +2254,12 @@ const TABLE: Record<string, Binding> = {
       ];
     },
     valid: () => {
-      // Three operands against the single-matrix call, one row and two rows (GEMV and batched).
-      for (const m of [1, 2]) {
+      // Three operands against the single-matrix call, in every ISA variant: one row and two
+      // (GEMV passes), 7 and 20 (panels on AVX2/AVX-VNNI/NEON; AVX-512's GEMV and short-M paths).
+      const isaBefore = addon().getIsa();
+      try {
+      for (const isa of info.isa.supported) for (const m of [1, 2, 7, 20]) {
+        addon().setIsa(isa);
         const k = 300, kp = 512;
         const xq = new Int8Array(m * kp);
         for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) xq[i * kp + j] = ((i * 31 + j * 7) % 255) - 127;
@@ -2274,12 +2278,15 @@ const TABLE: Record<string, Binding> = {
         ns.forEach((n, o) => {
           const single = new Float32Array(m * n);
           addon().ternaryMatmul(xq, m, k, xs, sums, packed[o], n, scales[o], single);
-          assert.deepEqual(grouped[o], single, `operand ${o}, ${m} rows`);
+          assert.deepEqual(grouped[o], single, `${isa}: operand ${o}, ${m} rows`);
         });
         // Two operands: the third slots null and 0.
         const two = ns.slice(0, 2).map((n) => new Float32Array(m * n));
         addon().ternaryMatmulGroup(xq, m, k, xs, sums, packed[0], ns[0], scales[0], two[0], packed[1], ns[1], scales[1], two[1], null, 0, null, null);
         assert.deepEqual(two, grouped.slice(0, 2));
+      }
+      } finally {
+        addon().setIsa(isaBefore);
       }
     },
   },
