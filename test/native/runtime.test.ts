@@ -31,6 +31,10 @@ test("backendInfo reports CPU, ISA per family, threads, compiler and flags", () 
     assert.ok(f.available.includes("scalar"), `${f.name} keeps its scalar reference`);
     assert.ok(f.available.includes(f.chosen));
   }
+  // This checkout's own build, or the one BITNET_ADDON_PATH names (the sanitizer and arm64 runs).
+  assert.equal(info.addon.source, process.env.BITNET_ADDON_PATH ? "forced" : "source");
+  assert.ok(info.addon.file.endsWith("bitnet_lab.node"), info.addon.file);
+  assert.equal(info.bf16Gemm, info.isa.active === "avx512" ? "native" : "fp32");
   if (info.cpu.arch === "x86_64" && info.cpu.features.includes("avx512vnni")) {
     assert.equal(info.isa.best, "avx512");
     assert.equal(info.families.find((f) => f.name === "convert")!.chosen, "avx512");
