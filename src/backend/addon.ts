@@ -185,11 +185,6 @@ export function addonLocation(): AddonLocation | null {
   return prebuilt ? { file: prebuilt, source: "prebuilt" } : null;
 }
 
-/** Where the addon is loaded from (see addonLocation). */
-export function addonPath(): string {
-  return addonLocation()?.file ?? sourceBuild;
-}
-
 /** The loaded native addon (loaded on first use). */
 export function addon(): NativeAddon {
   if (loaded) return loaded;

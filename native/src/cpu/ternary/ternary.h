@@ -37,7 +37,8 @@ static inline size_t tl256_offset(size_t kp, size_t row, size_t block) {
 // variants' unpacked weight panels and rearranged activations.
 constexpr size_t kTernaryTileRows = 16;
 static inline size_t ternary_scratch_bytes(size_t kp, size_t m) {
-  const size_t panels = 33 * 1024 + 16 * kp;         // AVX-512 panel kernel, AVX2 codes
+  // AVX-512: a 32 KiB panel, a row of codes and 16 x kp; the 256-bit and NEON panels take 16 KiB.
+  const size_t panels = 33 * 1024 + 16 * kp;
   const size_t short_m = 12 * kp + (m + 31) / 32 * 32 * kp;  // AVX-512 short-M kernel (M <= 256)
   return m <= 256 && short_m > panels ? short_m : panels;
 }

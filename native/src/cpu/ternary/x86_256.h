@@ -23,13 +23,6 @@ namespace x86_256 {
 using ternary_drivers::kPanelRows;
 constexpr size_t kMicroRows = 6;  // activation rows per micro tile: 12 accumulators, 2 panel vectors, 1 broadcast
 
-inline int32_t hsum(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-  return _mm_cvtsi128_si32(s);
-}
-
 // GEMV streams: a group's block is 256 bytes (4 rows x 64), and the two half-block iterations of
 // a block each prefetch two of the four lines 4 KiB ahead. The hardware prefetcher alone left
 // cold 2-thread GEMVs at 0.76-0.85 of the read bandwidth, with this 0.84-0.99 (Zen 5).
@@ -40,7 +33,7 @@ inline void prefetch_ahead(const uint8_t* half_block, size_t half) {
   _mm_prefetch(p + 128, _MM_HINT_T0);
 }
 
-// Sums of four vectors at once: {hsum(a), hsum(b), hsum(c), hsum(d)}.
+// The horizontal sums of four vectors at once: {sum of a's lanes, of b's, of c's, of d's}.
 inline __m128i hsum4(__m256i a, __m256i b, __m256i c, __m256i d) {
   const __m256i ab = _mm256_hadd_epi32(a, b), cd = _mm256_hadd_epi32(c, d);
   const __m256i s = _mm256_hadd_epi32(ab, cd);
