@@ -24,6 +24,12 @@ export interface ConnectionInfo {
 
 type Channel = "shell" | "control";
 
+/**
+ * How long a failed cell waits for the rest of a run of cells to arrive before it replies (see
+ * #execute). ipykernel's stop_on_error_timeout plays the same part.
+ */
+const STOP_ON_ERROR_GRACE_MS = 50;
+
 /** Serialises sends: a zeromq 6 socket refuses a send while another is in flight. */
 class SendQueue {
   #tail: Promise<void> = Promise.resolve();
@@ -292,8 +298,12 @@ export class JupyterKernel {
     if (outcome.status === "error") {
       const { ename, evalue, traceback } = outcome;
       if (!silent) void this.#publish("error", { ename, evalue, traceback }, m.header);
+      // stop_on_error: cells sent before the client could see this failure are aborted, later
+      // ones run normally. A client sends a run of cells one socket write at a time, so the rest
+      // of the run may still be in flight: wait for it before replying, because a cell sent after
+      // the reply must run.
+      if (stopOnError) await new Promise((resolve) => setTimeout(resolve, STOP_ON_ERROR_GRACE_MS));
       await this.#reply(channel, m, "execute_reply", { status: "error", execution_count: count, ename, evalue, traceback });
-      // stop_on_error: cells queued behind the failed one are aborted, later ones run normally.
       if (stopOnError) this.#abortQueued();
     } else {
       await this.#reply(channel, m, "execute_reply", { status: "ok", execution_count: count, user_expressions: {}, payload: [] });
