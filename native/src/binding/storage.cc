@@ -37,8 +37,19 @@ void report_external(Napi::Env env) {
   if (delta != 0) Napi::MemoryManagement::AdjustExternalMemory(env, delta);
 }
 
+// V8 also counts every external ArrayBuffer's length as external memory while the buffer is
+// live (and reports it as "pressure" once 64 MB more than at the last mark-compact are held).
+// A training step holds ~300 MB of activations for its backward pass, so that count alone started
+// four mark-compacts per step. The memory is already in report_external's figure, so each
+// buffer's share of V8's own count is taken back on creation and returned when the buffer goes
+// (detached by free(), or swept and finalized): V8's count then stays flat across steps.
+void offset_buffer_count(Napi::Env env, const Allocation* a, int sign) {
+  Napi::MemoryManagement::AdjustExternalMemory(env, sign * static_cast<int64_t>(a->bytes));
+}
+
 void release_counted(Napi::Env env, Allocation* a) {
   if (a->freed) return;
+  offset_buffer_count(env, a, +1);
   cpu_backend().release(a);
   report_external(env);
 }
@@ -78,7 +89,9 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
       throw Napi::RangeError::New(info.Env(), "alloc: could not allocate " + std::to_string(bytes) +
                                                   " bytes of tensor storage (argument 'byteLength'): out of memory");
     }
-    // On failure Node has already run `finalize` (which frees `a`), so there is nothing to undo.
+    // Before New: on failure Node has already run `finalize` (which frees `a` and returns the
+    // offset), so there is nothing to undo.
+    offset_buffer_count(info.Env(), a, -1);
     Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(info.Env(), a->data, a->bytes, finalize, a);
     {
       std::lock_guard<std::mutex> lock(g_mutex);
