@@ -112,8 +112,8 @@ function decodeBytes(model: PackedModel): number {
   return model.layers.reduce((s, l) => s + [l.q, l.k, l.v, l.o, l.gate, l.up, l.down].reduce((a, p) => a + (p ? p.data.nbytes : 0), 0), 0) + model.head.bytes;
 }
 
-/** GB/s of one streaming read (all threads) over exactly those bytes, where they live. */
-function readModelBandwidth(model: PackedModel): number {
+/** The weight bytes a decode step reads (ternary projections and the head), where they live. */
+function weightViews(model: PackedModel): Uint8Array[] {
   const views: Uint8Array[] = [];
   const bytesOf = (t: Tensor): Uint8Array => {
     const a = t.data() as ArrayBufferView;
@@ -121,14 +121,37 @@ function readModelBandwidth(model: PackedModel): number {
   };
   for (const l of model.layers) for (const p of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) if (p) views.push(bytesOf(p.data));
   views.push(bytesOf(model.head.data));
-  const total = views.reduce((s, v) => s + v.length, 0);
-  const times: number[] = [];
-  for (let r = 0; r < 3; r++) {
+  return views;
+}
+
+/** Seconds of one streaming read (all threads) over `views`. */
+function timeRead(views: Uint8Array[]): number {
+  const t0 = performance.now();
+  for (const v of views) addon().streamRead(v);
+  return (performance.now() - t0) / 1000;
+}
+
+/**
+ * Decode speed as a fraction of the read bandwidth of the same bytes, on a machine whose
+ * bandwidth drifts within seconds: 64 pairs of (one read of exactly the weights a step reads, one
+ * decode step through forward()), each pair's ratio taken, the median reported.
+ */
+function decodeRoofline(engine: InferenceEngine, model: PackedModel): { stepGBs: number; readGBs: number; ratio: number } {
+  const views = weightViews(model);
+  const bytes = views.reduce((s, v) => s + v.length, 0);
+  engine.reset();
+  engine.forward(PROMPT.slice(0, 8)).dispose();
+  timeRead(views); // warm
+  const step: number[] = [];
+  const read: number[] = [];
+  for (let i = 0; i < 64; i++) {
+    read.push(timeRead(views));
     const t0 = performance.now();
-    for (const v of views) addon().streamRead(v);
-    times.push((performance.now() - t0) / 1000);
+    engine.forward([PROMPT[8 + (i % 64)]]).dispose();
+    step.push((performance.now() - t0) / 1000);
   }
-  return total / times.sort((a, b) => a - b)[1] / 1e9;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  return { stepGBs: bytes / median(step) / 1e9, readGBs: bytes / median(read) / 1e9, ratio: median(step.map((t, i) => read[i] / t)) };
 }
 
 export async function child(file: string, part: "speed" | "batching"): Promise<void> {
@@ -147,13 +170,9 @@ export async function child(file: string, part: "speed" | "batching"): Promise<v
       pp.push((performance.now() - s) / 1000);
     }
     pp.sort((a, b) => a - b);
-    // Decode: three generations, each right after a read of exactly the weight bytes a decode
-    // step reads (the ternary projections and the head, as mapped), timed in this process: the
-    // roofline of the same memory at the same moment on a machine whose bandwidth drifts.
+    // Decode: three generations (tokens/s with sampling and scheduling), then the roofline.
     const tg: number[] = [];
-    const roof: number[] = [];
     for (let r = 0; r < 3; r++) {
-      roof.push(readModelBandwidth(model));
       const running = engine.generate(PROMPT.slice(r, r + 8), { temperature: 0, maxTokens: 65 });
       // Both caches at once: forward()'s and the request's.
       await new Promise((res) => setImmediate(res));
@@ -161,9 +180,17 @@ export async function child(file: string, part: "speed" | "batching"): Promise<v
       cacheBytes = Math.max(cacheBytes, engine.cacheBytes);
       tg.push((await running).stats.decodeTokensPerSecond);
     }
-    const ratio = tg.map((t, i) => (decodeBytes(model) * t) / 1e9 / roof[i]);
     const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
-    rows.push({ threads, "pp128 tokens/s": 128 / pp[1], "tg64 tokens/s": mid(tg), "decode GB/s": (decodeBytes(model) * mid(tg)) / 1e9, "model read GB/s": mid(roof), "of read BW": mid(ratio) });
+    const roof = decodeRoofline(engine, model);
+    rows.push({
+      threads,
+      "pp128 tokens/s": 128 / pp[1],
+      "tg64 tokens/s": mid(tg),
+      "decode GB/s": (decodeBytes(model) * mid(tg)) / 1e9,
+      "step GB/s": roof.stepGBs,
+      "model read GB/s": roof.readGBs,
+      "of read BW": roof.ratio,
+    });
     engine.dispose();
   }
   const out: ChildResult = { rows, batching: [], maxRssBytes: peakRss(), modelBytes: model.bytes, cacheBytes };
