@@ -6,8 +6,7 @@
 import { AutogradHooks, GradNode, Tensor, installAutogradHooks } from "../tensor/tensor";
 import { keep } from "../tensor/scope";
 import { describe } from "../tensor/dtype";
-import { addon } from "../backend/addon";
-import { runKernel } from "../backend/hook";
+import * as native from "../backend/kernels";
 
 let gradEnabled = true;
 
@@ -100,7 +99,7 @@ function sum2(a: Tensor<"f32">, b: Tensor<"f32">): Tensor<"f32"> {
   const x = ac.data();
   const y = bc.data();
   // Large sums (residual streams) on the native kernel: the same float32 additions, threaded.
-  if (o.length >= 1 << 15) runKernel("elementwise", o.length, 12 * o.length, () => `add n=${o.length}`, () => addon().elementwise("add", x, y, o));
+  if (o.length >= native.NATIVE_MIN_ELEMENTS) native.elementwise("add", x, y, o);
   else for (let i = 0; i < o.length; i++) o[i] = x[i] + y[i];
   if (ac !== a) ac.dispose();
   if (bc !== b) bc.dispose();
@@ -112,7 +111,7 @@ function addInto(a: Tensor<"f32">, b: Tensor<"f32">): void {
   const bc = b.isContiguous() ? b : b.contiguous();
   const x = a.data();
   const y = bc.data();
-  if (x.length >= 1 << 15) runKernel("elementwise", x.length, 12 * x.length, () => `add n=${x.length}`, () => addon().elementwise("add", x, y, x));
+  if (x.length >= native.NATIVE_MIN_ELEMENTS) native.elementwise("add", x, y, x);
   else for (let i = 0; i < x.length; i++) x[i] += y[i];
   if (bc !== b) bc.dispose();
 }

@@ -23,7 +23,7 @@ import { DenseFormat, DenseWeights, checkDenseFormat } from "../quant/dense";
 import { Tokenizer } from "../data/tokenizer";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
-import { addon } from "../backend/addon";
+import * as native from "../backend/kernels";
 import { releaseFileBytes, releaseFilePages } from "../io/file-bytes";
 import { HFTokenizer } from "./hf-tokenizer";
 import { GGUFFile, GGUFTensorInfo, GGUFTensorInput, GGUFValue, readGGUF, writeGGUF, ggufString, ggufNumber, ggufArray } from "../io/gguf";
@@ -156,7 +156,7 @@ function denseTensor(name: string, w: DenseWeights): GGUFTensorInput {
           for (let r = 0; r < w.rows; r += rowsPerBlock) {
             const r1 = Math.min(w.rows, r + rowsPerBlock);
             for (let i = r; i < r1; i++) w.readRow(i, buf, (i - r) * w.cols);
-            addon().convert(buf.subarray(0, (r1 - r) * w.cols), "f32", out.subarray(r * w.cols, r1 * w.cols), "f16");
+            native.convert(buf.subarray(0, (r1 - r) * w.cols), "f32", out.subarray(r * w.cols, r1 * w.cols), "f16");
           }
           return bytesOf(out);
         },

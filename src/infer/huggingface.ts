@@ -3,7 +3,9 @@
 // model.safetensors.index.json) checked tensor by tensor against the config before anything is
 // built, then either a PackedModel for inference (packed repos: the uint8 "hf"-layout codes are
 // used as read, no repacking until the kernels ask for their layout) or a BitNetLM to fine-tune
-// (-bf16 repos). See /work/shared/formats.md, "Hugging Face BitNet".
+// (-bf16 repos). Packed repos store each projection as uint8 [N / 4, K], byte [r, c] holding rows
+// r, r + N/4, r + N/2, r + 3N/4 of column c in 2 bits each, with a weight_scale: the "hf" layout
+// of native/src/cpu/pack/pack.h.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { BitNetConfig, BitNetLM, ResolvedBitNetConfig, resolveBitNetConfig } from "../nn/bitnet";

@@ -6,8 +6,7 @@
 // graph's eval forward, and each row's numbers do not depend on the other rows of the step (the
 // ternary and int8 products are exact integer dots; norms, RoPE and attention work per row or
 // per sequence), so a sequence gets the same logits alone or batched.
-import { addon } from "../backend/addon";
-import { runKernel } from "../backend/hook";
+import * as native from "../backend/kernels";
 import { paddedCols } from "../quant";
 import { denseMatmul } from "../quant/dense";
 import { linear } from "../ops/matmul";
@@ -213,8 +212,8 @@ export class ModelRunner {
         kc.set(kr, at);
         (vc as Float32Array).set(vs, at);
       } else {
-        addon().convert(kr, "f32", kc.subarray(at, end), "f16");
-        addon().convert(vs, "f32", (vc as Uint16Array).subarray(at, end), "f16");
+        native.convert(kr, "f32", kc.subarray(at, end), "f16");
+        native.convert(vs, "f32", (vc as Uint16Array).subarray(at, end), "f16");
       }
       this.#attention(g.cache, l, qr, kr, vs, T, pos, att.subarray(row * d, (row + T) * d));
       row += T;
@@ -260,10 +259,7 @@ export class ModelRunner {
     const scale = 1 / Math.sqrt(hd);
     const kc = cache.keys(l), vc = cache.values(l);
     if (T === 1) {
-      const cacheBytes = kvLen * kvDim * (kc instanceof Float32Array ? 4 : 2);
-      runKernel("attentionDecode", 4 * Hq * hd * kvLen, 2 * cacheBytes + 8 * Hq * hd, () => `kv=${kvLen} Hq=${Hq} Hkv=${Hkv} hd=${hd} ${cache.format}`, () =>
-        addon().attentionDecode(q, kc.subarray(0, kvLen * kvDim), vc.subarray(0, kvLen * kvDim), kvLen, Hq, Hkv, hd, scale, out),
-      );
+      native.attentionDecode(q, kc.subarray(0, kvLen * kvDim), vc.subarray(0, kvLen * kvDim), kvLen, Hq, Hkv, hd, scale, out);
       return;
     }
     // Several query rows: the blocked kernel, on f32 keys and values. A fresh f16 cache's rows
@@ -278,29 +274,23 @@ export class ModelRunner {
     } else {
       keys = new Float32Array(kvLen * kvDim);
       values = new Float32Array(kvLen * kvDim);
-      addon().convert(kc.subarray(0, kvLen * kvDim), "f16", keys, "f32");
-      addon().convert((vc as Uint16Array).subarray(0, kvLen * kvDim), "f16", values, "f32");
+      native.convert(kc.subarray(0, kvLen * kvDim), "f16", keys, "f32");
+      native.convert((vc as Uint16Array).subarray(0, kvLen * kvDim), "f16", values, "f32");
     }
     const lse = new Float32Array(Hq * T);
-    runKernel("attentionForward", 4 * Hq * hd * T * kvLen, 4 * (2 * q.length + 2 * kvLen * kvDim), () => `B=1 T=${T} kv=${kvLen} Hq=${Hq} Hkv=${Hkv} hd=${hd}`, () =>
-      addon().attentionForward(q, keys, values, 1, T, kvLen, Hq, Hkv, hd, scale, out, lse),
-    );
+    native.attentionForward(q, keys, values, 1, T, kvLen, Hq, Hkv, hd, scale, out, lse);
   }
 
   #rmsNorm(x: Float32Array, w: Float32Array, rows: number, n: number, out: Float32Array): void {
     const rstd = this.#ws.rstd.subarray(0, rows);
-    runKernel("rmsNormForward", 4 * rows * n, 12 * rows * n, () => `rows=${rows} D=${n}`, () =>
-      addon().rmsNormForward(x.subarray(0, rows * n), w, rows, n, this.model.config.rms_norm_eps, out.subarray(0, rows * n), rstd),
-    );
+    native.rmsNormForward(x.subarray(0, rows * n), w, rows, n, this.model.config.rms_norm_eps, out.subarray(0, rows * n), rstd);
   }
 
   /** Quantizes rows of `k` values into the shared int8 buffer (read by #project). */
   #quantize(x: Float32Array, rows: number, k: number): void {
     const ws = this.#ws;
     const kp = paddedCols(k);
-    runKernel("quantizeActivations", 3 * rows * k, 4 * rows * k + rows * kp + 8 * rows, () => `M=${rows} K=${k}`, () =>
-      addon().quantizeActivations(x.subarray(0, rows * k), rows, k, ws.xq.subarray(0, rows * kp), ws.xs.subarray(0, rows), ws.xsum.subarray(0, rows)),
-    );
+    native.quantizeActivations(x.subarray(0, rows * k), rows, k, ws.xq.subarray(0, rows * kp), ws.xs.subarray(0, rows), ws.xsum.subarray(0, rows));
   }
 
   #project(rows: number, k: number, w: PackedTernary, out: Float32Array): void {
@@ -308,38 +298,28 @@ export class ModelRunner {
     const p = w.kernelLayout();
     const n = p.shape[0];
     const kp = paddedCols(k);
-    runKernel("ternaryMatmul", 2 * rows * n * k, p.data.nbytes + rows * kp + 4 * rows * n, () => `M=${rows} N=${n} K=${k}`, () =>
-      addon().ternaryMatmul(ws.xq.subarray(0, rows * kp), rows, k, ws.xs.subarray(0, rows), ws.xsum.subarray(0, rows), p.data.data(), n, p.scale.data(), out.subarray(0, rows * n)),
-    );
+    native.ternaryMatmul(ws.xq.subarray(0, rows * kp), rows, k, ws.xs.subarray(0, rows), ws.xsum.subarray(0, rows), p.data.data(), n, p.scale.data(), out.subarray(0, rows * n));
   }
 
   /** Two or three projections of the same quantized rows in one native call. */
   #projectGroup(rows: number, k: number, ws: PackedTernary[], outs: Float32Array[]): void {
     const q = this.#ws;
     const kp = paddedCols(k);
-    const p = ws.map((w) => w.kernelLayout());
-    const n = p.map((w) => w.shape[0]);
-    const third = p.length === 3;
-    const bytes = p.reduce((s, w) => s + w.data.nbytes, 0);
-    runKernel("ternaryMatmul", 2 * rows * k * n.reduce((a, b) => a + b, 0), bytes + rows * kp, () => `M=${rows} N=${n.join("+")} K=${k}`, () =>
-      addon().ternaryMatmulGroup(
-        q.xq.subarray(0, rows * kp), rows, k, q.xs.subarray(0, rows), q.xsum.subarray(0, rows),
-        p[0].data.data(), n[0], p[0].scale.data(), outs[0].subarray(0, rows * n[0]),
-        p[1].data.data(), n[1], p[1].scale.data(), outs[1].subarray(0, rows * n[1]),
-        third ? p[2].data.data() : null, third ? n[2] : 0, third ? p[2].scale.data() : null, third ? outs[2].subarray(0, rows * n[2]) : null,
-      ),
-    );
+    const members = ws.map((w, i) => {
+      const p = w.kernelLayout();
+      const n = p.shape[0];
+      return { w: p.data.data(), outFeatures: n, wScale: p.scale.data(), out: outs[i].subarray(0, rows * n) };
+    });
+    native.ternaryMatmulGroup(q.xq.subarray(0, rows * kp), rows, k, q.xs.subarray(0, rows), q.xsum.subarray(0, rows), members);
   }
 
   #rope(x: Float32Array, out: Float32Array, T: number, heads: number, offset: number): void {
     const hd = this.headDim;
-    runKernel("rope", 3 * T * heads * hd, 8 * x.length, () => `B=1 T=${T} H=${heads} hd=${hd}`, () =>
-      addon().rope(x, out, 1, T, heads, hd, this.tables.cos, this.tables.sin, offset, 1),
-    );
+    native.rope(x, out, 1, T, heads, hd, this.tables.cos, this.tables.sin, offset, 1);
   }
 
   #elementwise(op: "add" | "mul" | "relu2", a: Float32Array, b: Float32Array | null, out: Float32Array): void {
-    runKernel("elementwise", a.length, 12 * a.length, () => `${op} n=${a.length}`, () => addon().elementwise(op, a, b, out));
+    native.elementwise(op, a, b, out);
   }
 
   /** The MLP activation in place: ReLU^2 natively, SiLU as the training op computes it. */

@@ -1,7 +1,6 @@
 // Choosing the next token from logits: repetition penalty, temperature, top-k, top-p (nucleus),
 // greedy when the temperature is 0, random draws from a seeded Generator.
-import { addon } from "../backend/addon";
-import { runKernel } from "../backend/hook";
+import * as native from "../backend/kernels";
 import { Generator } from "../tensor/random";
 import { describe } from "../tensor/dtype";
 
@@ -86,7 +85,7 @@ export function sampleToken(logits: Float32Array, s: ResolvedSampling, generator
   // Every weight once, natively: float32 exp((z - max) / T), threaded (a 128K vocabulary in
   // JavaScript took ~2 ms a token).
   const w = new Float32Array(v);
-  runKernel("softmaxWeights", 3 * v, 8 * v, () => `n=${v}`, () => addon().softmaxWeights(z, z[best], 1 / s.temperature, w));
+  native.softmaxWeights(z, z[best], 1 / s.temperature, w);
   const u = new Float32Array(1);
   generator.uniform(u);
   if ((s.topK === 0 || s.topK >= v) && s.topP >= 1) {

@@ -7,7 +7,7 @@
 //
 // The codecs reinterpret little-endian bytes as typed arrays: big-endian hosts are refused.
 import * as os from "node:os";
-import { addon } from "../backend/addon";
+import * as native from "../backend/kernels";
 import { PackedTernary, findInvalidTernaryCode, packTernary } from "../quant";
 import { describe } from "../tensor/dtype";
 import { f16BitsToNumber, numberToF16Bits } from "../tensor/half";
@@ -242,7 +242,7 @@ function decodeHalf(fn: string, dtype: "f16" | "bf16", bytes: Uint8Array, name: 
   checkHost(fn);
   if (bytes.length % 2 !== 0) throw new GGUFFormatError(`${fn}: ${quote(name)}: ${dtype.toUpperCase()} data must be a multiple of 2 bytes, received ${bytes.length}`);
   const out = new Float32Array(bytes.length / 2);
-  if (out.length > 0) addon().convert(u16View(bytes), dtype, out, "f32");
+  if (out.length > 0) native.convert(u16View(bytes), dtype, out, "f32");
   return out;
 }
 
@@ -250,7 +250,7 @@ function encodeHalf(fn: string, dtype: "f16" | "bf16", values: Float32Array): Ui
   checkF32Values(fn, values);
   checkHost(fn);
   const out = new Uint16Array(values.length);
-  if (out.length > 0) addon().convert(values, "f32", out, dtype);
+  if (out.length > 0) native.convert(values, "f32", out, dtype);
   return asBytes(out);
 }
 

@@ -1,6 +1,6 @@
 // BitNet b1.58 decoder-only language model, the architecture of bitnet-b1.58-2B-4T at any size,
 // with Hugging Face's module and parameter names (BitNetForCausalLM) so checkpoints map onto
-// HF names. The math is the PyTorch reference /work/shared/anchors/torch_qat_ref.py (Block, LM):
+// HF names. The math is the PyTorch reference trainer's (its Block and LM modules; `npm run bench -- train` runs it):
 //   h = x + o_proj(attn_sub_norm(attention(rope(q_proj(n)), rope(k_proj(n)), v_proj(n)))), n = input_layernorm(x)
 //   y = h + down_proj(ffn_sub_norm(relu2(gate_proj(m)) * up_proj(m))),                        m = post_attention_layernorm(h)
 // with the embeddings, the final norm and the (tied) head in full precision.

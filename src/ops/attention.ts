@@ -4,8 +4,7 @@
 // for a fixed (batch, head) the vectors of consecutive positions are H * hd apart and each
 // vector is hd contiguous floats, so every inner loop is a contiguous dot or axpy over hd.
 // The math per (position, head) vector is the PyTorch reference's [B, H, T, hd] math.
-import { addon } from "../backend/addon";
-import { runKernel } from "../backend/hook";
+import * as native from "../backend/kernels";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import { formatShape } from "../tensor/shape";
@@ -116,9 +115,7 @@ export function rope(x: Tensor<"f32">, tables: RopeTables, opts?: { offset?: num
 // out = rotation of x by sign * angle, pair (i, i + half) of each vector (native, threaded; each
 // output computed in float64 and rounded once).
 function rotate(x: Float32Array, out: Float32Array, cos: Float32Array, sin: Float32Array, B: number, T: number, H: number, half: number, offset: number, sign: number): void {
-  runKernel("rope", 6 * B * T * H * half, 8 * x.length, () => `B=${B} T=${T} H=${H} hd=${2 * half}`, () =>
-    addon().rope(x, out, B, T, H, 2 * half, cos, sin, offset, sign),
-  );
+  native.rope(x, out, B, T, H, 2 * half, cos, sin, offset, sign);
 }
 
 /**
@@ -162,9 +159,7 @@ export function causalAttention(q: Tensor<"f32">, k: Tensor<"f32">, v: Tensor<"f
   const kc = k.isContiguous() ? k : k.contiguous();
   const vc = v.isContiguous() ? v : v.contiguous();
   try {
-    runKernel("attentionForward", 4 * B * Hq * hd * ((T * (T + 1)) / 2), 4 * (q.numel * 2 + k.numel * 2), () => `B=${B} T=${T} Hq=${Hq} Hkv=${Hkv} hd=${hd}`, () =>
-      addon().attentionForward(qc.data(), kc.data(), vc.data(), B, T, T, Hq, Hkv, hd, scale, out.data(), lse),
-    );
+    native.attentionForward(qc.data(), kc.data(), vc.data(), B, T, T, Hq, Hkv, hd, scale, out.data(), lse);
   } finally {
     if (qc !== q) qc.dispose();
     if (kc !== k) kc.dispose();
@@ -194,11 +189,9 @@ function attentionBackward(
   const dv = Tensor.empty(v.shape, "f32", false, "causalAttention (backward)");
   try {
     const { B, T, Hq, Hkv, hd, scale } = s;
-    runKernel("attentionBackward", 10 * B * Hq * hd * ((T * (T + 1)) / 2), 4 * (q.numel * 5 + k.numel * 4), () => `B=${B} T=${T} Hq=${Hq} Hkv=${Hkv} hd=${hd}`, () =>
-      addon().attentionBackward(
-        contiguous(q).data(), contiguous(k).data(), contiguous(v).data(), out.data(), lse, contiguous(g).data(),
-        B, T, T, Hq, Hkv, hd, scale, dq.data(), dk.data(), dv.data(),
-      ),
+    native.attentionBackward(
+      contiguous(q).data(), contiguous(k).data(), contiguous(v).data(), out.data(), lse, contiguous(g).data(),
+      B, T, T, Hq, Hkv, hd, scale, dq.data(), dk.data(), dv.data(),
     );
   } catch (e) {
     for (const t of [dq, dk, dv]) t.dispose();

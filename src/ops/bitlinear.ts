@@ -6,7 +6,7 @@
 // Forward (lambda = 1) runs on the native int8 x ternary kernels: exact int32 dots, then
 // (dot * s_w) / s_x in float64 rounded once. Backward uses the dequantized operands in fp32 on the
 // GEMM: dX = g @ w~, dW = g^T @ x~.
-import { addon } from "../backend/addon";
+import * as native from "../backend/kernels";
 import { Tensor } from "../tensor/tensor";
 import { formatShape } from "../tensor/shape";
 import { describe } from "../tensor/dtype";
@@ -14,7 +14,6 @@ import { isGradEnabled, record } from "../autograd/tape";
 import { packTernary, quantizeActivationsInt8, quantizeWeightsTernary, ternaryMatmul, QuantizedActivations } from "../quant";
 import { gemmInto } from "./matmul";
 import { checkInput } from "./util";
-import { runKernel } from "../backend/hook";
 
 export interface BitLinearOptions {
   /** Quantization strength in [0, 1] (default 1): the warm-up lambda = min(step / N, 1). */
@@ -36,7 +35,7 @@ function activationTilde(q: QuantizedActivations, x: Float32Array | null, m: num
   const s = q.scales.data();
   const kp = q.padded.shape[1];
   if (lambda === 1 || x === null) {
-    runKernel("dequantizeActivations", m * k, m * kp + 4 * m * k, () => `M=${m} K=${k}`, () => addon().dequantizeActivations(qv, m, k, s, o));
+    native.dequantizeActivations(qv, m, k, s, o);
     return out;
   }
   for (let i = 0; i < m; i++) {
@@ -56,7 +55,7 @@ function weightTilde(codes: Int8Array, sw: number, w: Float32Array | null, n: nu
   const out = Tensor.empty([n, k], "f32", false, "bitLinear");
   const o = out.data();
   if (lambda === 1 || w === null) {
-    runKernel("dequantizeTernary", n * k, 5 * n * k, () => `N=${n} K=${k}`, () => addon().dequantizeTernary(codes, sw, o));
+    native.dequantizeTernary(codes, sw, o);
   } else {
     for (let i = 0; i < o.length; i++) o[i] = w[i] + lambda * (codes[i] * sw - w[i]);
   }

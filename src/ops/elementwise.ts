@@ -5,8 +5,7 @@ import { describe } from "../tensor/dtype";
 import { contiguousStrides, formatShape, numelOf } from "../tensor/shape";
 import { Generator, defaultGenerator } from "../tensor/random";
 import { record } from "../autograd/tape";
-import { addon } from "../backend/addon";
-import { runKernel } from "../backend/hook";
+import * as native from "../backend/kernels";
 import { broadcastShapes, checkInput, checkNumber, readF32, sameShape } from "./util";
 
 // ---------------------------------------------------------------------------------------------
@@ -73,14 +72,13 @@ function broadcastStrides(p: readonly number[], s: readonly number[]): number[] 
 }
 
 /** o = x op y over identical shapes. */
-// From this many elements the native kernels (cpu/elementwise, threaded) take over: the results
-// are the same bit for bit (each is one correctly rounded float32 operation either way).
-export const NATIVE_ELEMENTWISE_MIN = 1 << 15;
+// From NATIVE_MIN_ELEMENTS elements the native kernels (cpu/elementwise, threaded) take over: the
+// results are the same bit for bit (each is one correctly rounded float32 operation either way).
 const NATIVE_OP = ["add", "sub", "mul", "div"] as const;
 
 function flatKernel(op: BinaryOp, x: Float32Array, y: Float32Array, o: Float32Array, n: number): void {
-  if (n >= NATIVE_ELEMENTWISE_MIN && x.length === n && y.length === n && o.length === n) {
-    runKernel("elementwise", n, 12 * n, () => `${NATIVE_OP[op]} n=${n}`, () => addon().elementwise(NATIVE_OP[op], x, y, o));
+  if (n >= native.NATIVE_MIN_ELEMENTS && x.length === n && y.length === n && o.length === n) {
+    native.elementwise(NATIVE_OP[op], x, y, o);
     return;
   }
   switch (op) {
@@ -561,8 +559,8 @@ export function relu(x: Tensor<"f32">): Tensor<"f32"> {
  */
 export function relu2(x: Tensor<"f32">): Tensor<"f32"> {
   const { out, o, xd, release } = unaryBegin("relu2", x);
-  if (o.length >= NATIVE_ELEMENTWISE_MIN && xd.length === o.length) {
-    runKernel("elementwise", 2 * o.length, 8 * o.length, () => `relu2 n=${o.length}`, () => addon().elementwise("relu2", xd, null, o));
+  if (o.length >= native.NATIVE_MIN_ELEMENTS && xd.length === o.length) {
+    native.elementwise("relu2", xd, null, o);
   } else {
     for (let i = 0; i < o.length; i++) {
       const v = xd[i];
@@ -574,8 +572,8 @@ export function relu2(x: Tensor<"f32">): Tensor<"f32"> {
     const { gx, d, gd, release } = gradBegin("relu2 (backward)", g, x.shape);
     const xr = readF32(x);
     const v = xr.data;
-    if (d.length >= NATIVE_ELEMENTWISE_MIN && v.length === d.length && gd.length === d.length) {
-      runKernel("elementwise", 3 * d.length, 12 * d.length, () => `relu2Backward n=${d.length}`, () => addon().elementwise("relu2Backward", v, gd, d));
+    if (d.length >= native.NATIVE_MIN_ELEMENTS && v.length === d.length && gd.length === d.length) {
+      native.elementwise("relu2Backward", v, gd, d);
     } else {
       for (let i = 0; i < d.length; i++) d[i] = v[i] > 0 ? 2 * v[i] * gd[i] : 0;
     }

@@ -2,8 +2,7 @@
 // linear (x @ W^T, the layout of PyTorch's nn.Linear weights), forward and backward side by
 // side. A 2-d operand that is a transposed view is handed to the GEMM as a transposed matrix
 // instead of being copied.
-import { addon } from "../backend/addon";
-import { runKernel } from "../backend/hook";
+import * as native from "../backend/kernels";
 import { Tensor } from "../tensor/tensor";
 import { record } from "../autograd/tape";
 import { formatShape } from "../tensor/shape";
@@ -41,9 +40,7 @@ export function gemmInto(a: Tensor<"f32">, b: Tensor<"f32">, c: Tensor<"f32">, a
   const n = b.shape[1];
   const oa = operand(a, m, k, a.offset, a.strides[0], a.strides[1]);
   const ob = operand(b, k, n, b.offset, b.strides[0], b.strides[1]);
-  runKernel(bf16 ? "sgemmBf16" : "sgemm", 2 * m * n * k, 4 * (m * k + k * n + m * n), () => `M=${m} N=${n} K=${k}`, () =>
-    (bf16 ? addon().sgemmBf16 : addon().sgemm)(oa.trans, ob.trans, m, n, k, alpha, oa.data, oa.ld, ob.data, ob.ld, beta, c.data(), Math.max(n, 1)),
-  );
+  (bf16 ? native.sgemmBf16 : native.sgemm)(oa.trans, ob.trans, m, n, k, alpha, oa.data, oa.ld, ob.data, ob.ld, beta, c.data(), Math.max(n, 1));
 }
 
 /** Row-major [rows, cols] view of the last two dims of batch entry `i` of `t` (batch dims flattened). */

@@ -5,8 +5,7 @@
 // backward does not recompute them. Ops read their inputs again in the backward (the tape keeps
 // the inputs alive); they never keep a reference to their output, which the caller may dispose
 // before calling backward().
-import { addon } from "../backend/addon";
-import { runKernel } from "../backend/hook";
+import * as native from "../backend/kernels";
 import { Tensor, fillOutput } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import { checkDim, formatShape } from "../tensor/shape";
@@ -131,9 +130,7 @@ export function rmsNorm(x: Tensor<"f32">, weight: Tensor<"f32"> | null = null, e
   const wc = w === null ? null : w.isContiguous() ? w : w.contiguous();
   const out = Tensor.empty(x.shape, "f32", false, fn);
   try {
-    runKernel("rmsNormForward", 4 * rows * D, 12 * rows * D, () => `rows=${rows} d=${D}`, () =>
-      addon().rmsNormForward(xc.data(), wc === null ? null : wc.data(), rows, D, eps, out.data(), rstd),
-    );
+    native.rmsNormForward(xc.data(), wc === null ? null : wc.data(), rows, D, eps, out.data(), rstd);
   } catch (e) {
     out.dispose();
     throw e;
@@ -155,10 +152,8 @@ export function rmsNorm(x: Tensor<"f32">, weight: Tensor<"f32"> | null = null, e
     const dx = needX ? Tensor.empty(x.shape, "f32", false, "rmsNorm (backward)") : null;
     const dw = needW ? Tensor.empty([D], "f32", false, "rmsNorm (backward)") : null;
     try {
-      runKernel("rmsNormBackward", 8 * rows * D, 16 * rows * D, () => `rows=${rows} d=${D}`, () =>
-        addon().rmsNormBackward(contiguous(g).data(), contiguous(x).data(), w === null ? null : contiguous(w).data(), rstd, rows, D,
-          dx === null ? null : dx.data(), dw === null ? null : dw.data()),
-      );
+      native.rmsNormBackward(contiguous(g).data(), contiguous(x).data(), w === null ? null : contiguous(w).data(), rstd, rows, D,
+        dx === null ? null : dx.data(), dw === null ? null : dw.data());
     } catch (e) {
       dx?.dispose();
       dw?.dispose();
@@ -413,9 +408,7 @@ export function crossEntropy(logits: Tensor<"f32">, targets: Tensor<"i32">, opts
   const ignoreIndex = ignore ?? null;
   const lc = logits.isContiguous() ? logits : logits.contiguous();
   try {
-    runKernel("crossEntropyForward", 4 * N * V, 4 * N * V + 20 * N, () => `N=${N} V=${V}`, () =>
-      addon().crossEntropyForward(lc.data(), N, V, tg, ignoreIndex, lse, rowLoss),
-    );
+    native.crossEntropyForward(lc.data(), N, V, tg, ignoreIndex, lse, rowLoss);
   } finally {
     if (lc !== logits) lc.dispose();
   }
@@ -441,9 +434,7 @@ export function crossEntropy(logits: Tensor<"f32">, targets: Tensor<"i32">, opts
       const gd = gRead.data;
       const scale = reduction === "none" ? Float64Array.from(gd) : Float64Array.of(reduction === "mean" ? gd[0] / count : gd[0]);
       const dx = Tensor.empty([N, V], "f32", false, "crossEntropy (backward)");
-      runKernel("crossEntropyBackward", 3 * N * V, 8 * N * V + 12 * N, () => `N=${N} V=${V}`, () =>
-        addon().crossEntropyBackward(xc.data(), N, V, tg, ignoreIndex, lse, scale, dx.data()),
-      );
+      native.crossEntropyBackward(xc.data(), N, V, tg, ignoreIndex, lse, scale, dx.data());
       return [dx];
     } finally {
       gRead.release();

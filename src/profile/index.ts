@@ -3,7 +3,8 @@
 import { randomFillSync } from "node:crypto";
 import { Tensor } from "../tensor/tensor";
 import { Table, tableFromArrays } from "apache-arrow";
-import { addon } from "../backend/addon";
+import * as native from "../backend/kernels";
+import { backendInfo, getIsa, getNumThreads } from "../backend/runtime";
 import { KernelRecord, addKernelSink } from "../backend/hook";
 
 export type { KernelRecord };
@@ -126,21 +127,21 @@ export class Profiler {
   start(): this {
     if (this.#remove) throw new Error("Profiler.start: already recording");
     this.#records = [];
-    const families = new Map(addon().backendInfo().families.map((f) => [f.name, f.chosen] as const));
-    let currentIsa = addon().getIsa();
+    const families = new Map(backendInfo().families.map((f) => [f.name, f.chosen] as const));
+    let currentIsa = getIsa();
     this.#start = performance.now();
     this.#remove = addKernelSink(
       (r) => this.#records.push(r),
       // The ISA can change mid-profile (setIsa); ask the addon only when the ceiling moved.
       (family) => {
-        const isa = addon().getIsa();
+        const isa = getIsa();
         if (isa !== currentIsa) {
           currentIsa = isa;
-          for (const f of addon().backendInfo().families) families.set(f.name, f.chosen);
+          for (const f of backendInfo().families) families.set(f.name, f.chosen);
         }
         return families.get(family) ?? "unknown";
       },
-      () => addon().getNumThreads(),
+      () => getNumThreads(),
     );
     return this;
   }
@@ -186,7 +187,7 @@ export function measureInt8DotPeak(opts: { milliseconds?: number; repeats?: numb
   let iterations = 1000;
   for (;;) {
     const t0 = performance.now();
-    addon().int8DotPeak(iterations);
+    native.int8DotPeak(iterations);
     const elapsed = performance.now() - t0;
     if (elapsed >= 5) {
       iterations = Math.max(1, Math.round((iterations * ms) / elapsed));
@@ -197,7 +198,7 @@ export function measureInt8DotPeak(opts: { milliseconds?: number; repeats?: numb
   const gops: number[] = [];
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
-    const ops = addon().int8DotPeak(iterations);
+    const ops = native.int8DotPeak(iterations);
     gops.push(ops / ((performance.now() - t0) * 1e6));
   }
   gops.sort((a, b) => a - b);
@@ -223,11 +224,11 @@ export function measureReadBandwidth(opts: { megabytes?: number; repeats?: numbe
     const view = buf.data();
     // randomFillSync fills at most 2^31 - 1 bytes a call.
     for (let at = 0; at < bytes; at += 1 << 30) randomFillSync(view.subarray(at, Math.min(bytes, at + (1 << 30))));
-    addon().streamRead(view);
+    native.streamRead(view);
     const seconds: number[] = [];
     for (let r = 0; r < repeats; r++) {
       const t0 = performance.now();
-      addon().streamRead(view);
+      native.streamRead(view);
       seconds.push((performance.now() - t0) / 1000);
     }
     seconds.sort((a, b) => a - b);

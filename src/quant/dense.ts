@@ -3,8 +3,7 @@
 // is read whole for every token. f16/bf16 halve its bytes, int8 per row quarters them (exact
 // int32 dots with int8 activations, scaled afterwards); what each costs in logit accuracy is
 // measured by the tests and the inference benchmark.
-import { addon } from "../backend/addon";
-import { runKernel } from "../backend/hook";
+import * as native from "../backend/kernels";
 import { describe } from "../tensor/dtype";
 import { Tensor } from "../tensor/tensor";
 import { paddedCols, quantizeActivationsInt8 } from "./index";
@@ -162,7 +161,7 @@ export class DenseWeights {
         return;
       case "f16":
       case "bf16":
-        addon().convert((this.#data.data() as Uint16Array).subarray(row * c, row * c + c), this.format, dst, "f32");
+        native.convert((this.#data.data() as Uint16Array).subarray(row * c, row * c + c), this.format, dst, "f32");
         return;
       case "int8": {
         const w = this.#data.shape[1];
@@ -178,7 +177,7 @@ export class DenseWeights {
   toFloat32(): Tensor<"f32"> {
     const out = Tensor.empty([this.rows, this.cols], "f32", false, "DenseWeights.toFloat32");
     if (this.format === "f32") out.data().set(this.#data.data() as Float32Array);
-    else if (this.format !== "int8") addon().convert(this.#data.data() as Uint16Array, this.format, out.data(), "f32");
+    else if (this.format !== "int8") native.convert(this.#data.data() as Uint16Array, this.format, out.data(), "f32");
     else {
       const d = out.data();
       for (let r = 0; r < this.rows; r++) this.readRow(r, d, r * this.cols);
@@ -209,14 +208,11 @@ export function denseMatmul(x: Tensor<"f32">, w: DenseWeights, opts?: { out?: Te
   if (out.dtype !== "f32" || out.numel !== m * n || !out.isContiguous()) {
     throw new RangeError(`${fn}: out must be a contiguous f32 tensor of ${m * n} values ([${m}, ${n}]), received ${describe(out)}`);
   }
-  const bytes = w.bytes;
   if (w.format === "int8") {
     const q = quantizeActivationsInt8(x);
     try {
       const kp = q.padded.shape[1];
-      runKernel("denseMatmul", 2 * m * n * w.cols, bytes + m * kp + 4 * m * n, () => `M=${m} N=${n} K=${w.cols} int8`, () =>
-        addon().denseMatmul(q.padded.data(), m, kp, w.data.data() as Int8Array, "int8", n, q.scales.data(), (w.scales as Tensor<"f32">).data(), out.data()),
-      );
+      native.denseMatmul(q.padded.data(), m, kp, w.data.data() as Int8Array, "int8", n, q.scales.data(), (w.scales as Tensor<"f32">).data(), out.data());
     } finally {
       q.dispose();
     }
@@ -224,9 +220,7 @@ export function denseMatmul(x: Tensor<"f32">, w: DenseWeights, opts?: { out?: Te
   }
   const xc = x.isContiguous() ? x : x.contiguous();
   try {
-    runKernel("denseMatmul", 2 * m * n * w.cols, bytes + 4 * m * w.cols + 4 * m * n, () => `M=${m} N=${n} K=${w.cols} ${w.format}`, () =>
-      addon().denseMatmul(xc.data(), m, w.cols, w.data.data() as Float32Array | Uint16Array, w.format, n, null, null, out.data()),
-    );
+    native.denseMatmul(xc.data(), m, w.cols, w.data.data() as Float32Array | Uint16Array, w.format, n, null, null, out.data());
   } finally {
     if (xc !== x) xc.dispose();
   }

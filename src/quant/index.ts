@@ -4,15 +4,12 @@
 // formulas in float32 (round half to even). packTernary writes the interchange layouts (I2_S,
 // Hugging Face) and the kernels' own "tl256" layout; ternaryMatmul runs on tl256 and repacks
 // other layouts once, caching the result on the PackedTernary.
-import { addon } from "../backend/addon";
-import { runKernel } from "../backend/hook";
+import * as native from "../backend/kernels";
+import type { TernaryLayout, WeightScaleMode } from "../backend/kernels";
+
+export type { TernaryLayout, WeightScaleMode };
 import { describe } from "../tensor/dtype";
 import { Tensor } from "../tensor/tensor";
-
-/** Packed ternary layouts: kernels' own, bitnet.cpp's I2_S (x86), Hugging Face's BitNet. */
-export type TernaryLayout = "tl256" | "i2s" | "hf";
-/** Weight scale granularity: the recipe's per tensor, per output channel, per group of 128. */
-export type WeightScaleMode = "tensor" | "channel" | "group128";
 
 /** Padded row length of the int8 activations the kernels read (a multiple of 256). */
 export function paddedCols(cols: number): number {
@@ -68,9 +65,7 @@ export function quantizeActivationsInt8(x: Tensor<"f32">, opts?: { into?: Quanti
       if (into.values.shape[0] !== m || into.values.shape[1] !== k) {
         throw new RangeError(`${fn}: into holds [${into.values.shape.join(", ")}] activations, x is [${m}, ${k}]`);
       }
-      runKernel("quantizeActivations", 3 * m * k, 4 * m * k + m * kp + 8 * m, () => `M=${m} K=${k}`, () =>
-        addon().quantizeActivations(xc.data(), m, k, into.padded.data(), into.scales.data(), into.sums.data()),
-      );
+      native.quantizeActivations(xc.data(), m, k, into.padded.data(), into.scales.data(), into.sums.data());
       return into;
     } catch (e) {
       throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^quantizeActivations:/, `${fn}:`) }) : e;
@@ -87,9 +82,7 @@ export function quantizeActivationsInt8(x: Tensor<"f32">, opts?: { into?: Quanti
   const sums = new Tensor(block.storage, "i32", [m], undefined, scalesAt / 4 + m);
   block.dispose();
   try {
-    runKernel("quantizeActivations", 3 * m * k, 4 * m * k + m * kp + 8 * m, () => `M=${m} K=${k}`, () =>
-      addon().quantizeActivations(xc.data(), m, k, padded.data(), scales.data(), sums.data()),
-    );
+    native.quantizeActivations(xc.data(), m, k, padded.data(), scales.data(), sums.data());
   } catch (e) {
     padded.dispose();
     scales.dispose();
@@ -141,9 +134,7 @@ export function quantizeWeightsTernary(w: Tensor<"f32">, opts?: { mode?: WeightS
   const codes = Tensor.empty([n, k], "i8");
   const scales = Tensor.empty(scaleShape, "f32");
   try {
-    runKernel("quantizeWeights", 3 * n * k, 5 * n * k, `N=${n} K=${k}`, () =>
-      addon().quantizeWeights(wc.data(), n, k, mode, codes.data(), scales.data()),
-    );
+    native.quantizeWeights(wc.data(), n, k, mode, codes.data(), scales.data());
   } catch (e) {
     codes.dispose();
     scales.dispose();
@@ -261,7 +252,7 @@ export function packTernary(
   const cc = codes.contiguous();
   const data = Tensor.empty([packedTernaryBytes(layout, n, k)], "u8");
   try {
-    runKernel("packTernary", n * k, n * k + data.numel, `N=${n} K=${k} ${layout}`, () => addon().packTernary(cc.data(), n, k, layout, data.data()));
+    native.packTernary(cc.data(), n, k, layout, data.data());
   } catch (e) {
     data.dispose();
     scale.dispose();
@@ -278,9 +269,7 @@ export function unpackTernary(p: PackedTernary): Tensor<"i8"> {
   const [n, k] = p.shape;
   const out = Tensor.empty([n, k], "i8");
   try {
-    runKernel("unpackTernary", n * k, n * k + p.data.numel, `N=${n} K=${k} ${p.layout}`, () =>
-      addon().unpackTernary(p.data.data(), n, k, p.layout, out.data()),
-    );
+    native.unpackTernary(p.data.data(), n, k, p.layout, out.data());
   } catch (e) {
     out.dispose();
     throw e;
@@ -386,9 +375,7 @@ function matmulPacked(
   const out = into ?? Tensor.empty([m, n], "f32");
   const kp = paddedCols(k);
   try {
-    runKernel("ternaryMatmul", 2 * m * n * k, packed.data.numel + m * kp + 4 * m * n, () => `M=${m} N=${n} K=${k}`, () =>
-      addon().ternaryMatmul(x.padded.data(), m, k, x.scales.data(), x.sums.data(), packed.data.data(), n, scale.data(), out.data()),
-    );
+    native.ternaryMatmul(x.padded.data(), m, k, x.scales.data(), x.sums.data(), packed.data.data(), n, scale.data(), out.data());
   } catch (e) {
     if (out !== into) out.dispose();
     throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^ternaryMatmul:/, `${fn}:`) }) : e;

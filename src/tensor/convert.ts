@@ -1,6 +1,6 @@
 // dtype conversion. f32 <-> f16/bf16 runs on the native convert kernels; integer casts are
 // checked here because a silent wrap (what typed arrays do) hides bugs.
-import { addon } from "../backend/addon";
+import * as native from "../backend/kernels";
 import { AnyDataArray, DType, dtypeInfo, isFloat } from "./dtype";
 import { Tensor, fillOutput, usingTemp } from "./tensor";
 
@@ -17,7 +17,7 @@ function convertContiguous<T extends DType>(src: Tensor, dtype: T): Tensor<T> {
   const half = (d: DType): boolean => d === "f16" || d === "bf16";
   if ((from === "f32" && half(dtype)) || (half(from) && dtype === "f32")) {
     return fillOutput(Tensor.empty(src.shape, dtype, false, FN), (out) =>
-      addon().convert(src.data() as Float32Array | Uint16Array, from, out.data() as Float32Array | Uint16Array, dtype),
+      native.convert(src.data() as Float32Array | Uint16Array, from as native.FloatFormat, out.data() as Float32Array | Uint16Array, dtype as native.FloatFormat),
     );
   }
   // Every other route goes through a wider type first.

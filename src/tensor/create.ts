@@ -1,5 +1,6 @@
 // Tensor creation and joining.
-import { addon, NativeTypedArray } from "../backend/addon";
+import * as native from "../backend/kernels";
+import type { NativeTypedArray } from "../backend/kernels";
 import { Device, resolveDevice } from "../backend/runtime";
 import { AnyDataArray, DType, checkDType, describe, dtypeInfo, dtypeOfArray, storageBytes, withArticle } from "./dtype";
 import { numberToBf16Bits, numberToF16Bits } from "./half";
@@ -336,7 +337,7 @@ export function concat<D extends DType>(tensors: readonly Tensor<D>[], dim = 0):
     const dst = out.storageArray() as NativeTypedArray;
     let at = 0;
     for (const t of tensors) {
-      addon().stridedCopy(t.storageArray() as NativeTypedArray, t.offset, t.strides as number[], dst, at * outStrides[d], outStrides, t.shape as number[]);
+      native.stridedCopy(t.storageArray() as NativeTypedArray, t.offset, t.strides as number[], dst, at * outStrides[d], outStrides, t.shape as number[]);
       at += t.shape[d];
     }
   });

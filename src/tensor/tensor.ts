@@ -1,7 +1,8 @@
 // The Tensor: a dtype, a shape, strides and an offset over one Storage. Views (reshape,
 // transpose, permute, slice) share storage and keep it alive; every method returns a new Tensor
 // the caller owns and may dispose() independently.
-import { addon, NativeTypedArray } from "../backend/addon";
+import * as native from "../backend/kernels";
+import type { NativeTypedArray } from "../backend/kernels";
 import { AnyDataArray, DataArray, DType, checkDType, dtypeInfo, storageBytes, storageLength, describe } from "./dtype";
 import { bf16BitsToNumber, f16BitsToNumber } from "./half";
 import { checkDim, checkShape, contiguousStrides, formatShape, numelOf } from "./shape";
@@ -358,7 +359,7 @@ export class Tensor<D extends DType = DType> {
       const full = Tensor.empty(this.shape, "f32", true, "Tensor.slice (backward)");
       const region = full.slice(d, s, e, step);
       try {
-        addon().stridedCopy(g.storageArray() as NativeTypedArray, g.offset, g.strides as number[], full.storageArray() as NativeTypedArray,
+        native.stridedCopy(g.storageArray() as NativeTypedArray, g.offset, g.strides as number[], full.storageArray() as NativeTypedArray,
           region.offset, region.strides as number[], g.shape as number[]);
       } finally {
         region.dispose();
@@ -372,7 +373,7 @@ export class Tensor<D extends DType = DType> {
     this.live("contiguous");
     if (this.isContiguous()) return this.track("contiguous", this.makeView(this.shape, contiguousStrides(this.shape), this.offset), (g) => g);
     const out = fillOutput(Tensor.empty(this.shape, this.dtype, false, "Tensor.contiguous"), (out) =>
-      addon().stridedCopy(
+      native.stridedCopy(
         this.storageArray() as NativeTypedArray,
         this.offset,
         this.strides as number[],

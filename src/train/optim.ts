@@ -1,10 +1,9 @@
 // Optimizers (AdamW, SGD with momentum) and gradient-norm clipping with PyTorch's update rules,
-// so a run can be compared step by step with the reference trainer
-// (/work/shared/anchors/torch_qat_ref.py). Parameters are updated in place through their
+// so a run can be compared step by step with the PyTorch reference trainer (the one
+// `npm run bench -- train` runs). Parameters are updated in place through their
 // Float32Array views, one tight loop per parameter; moments are plain Float32Arrays (they never
 // take part in an op), so a checkpoint is the arrays themselves.
-import { addon } from "../backend/addon";
-import { runKernel } from "../backend/hook";
+import * as native from "../backend/kernels";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import { formatShape } from "../tensor/shape";
@@ -353,8 +352,8 @@ function adamwUpdate(
   const n = p.length;
   // Large tensors on the native kernel: the same float64 operations in the same order (the
   // addon is built without FMA contraction), threaded.
-  if (n >= 1 << 15 && g.length === n && m.length === n && v.length === n) {
-    runKernel("adamwUpdate", 16 * n, 28 * n, () => `n=${n}`, () => addon().adamwUpdate(p, g, m, v, decay, beta1, beta2, stepSize, bias2Sqrt, eps));
+  if (n >= native.NATIVE_MIN_ELEMENTS && g.length === n && m.length === n && v.length === n) {
+    native.adamwUpdate(p, g, m, v, decay, beta1, beta2, stepSize, bias2Sqrt, eps);
     return;
   }
   const a1 = 1 - beta1;
@@ -680,8 +679,8 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number
   let sumSquares = 0;
   for (const g of grads) {
     // Large gradients on the native kernel (threaded, float64, a fixed summation order).
-    if (g.length >= 1 << 15) {
-      sumSquares += runKernel("sumSquares", 2 * g.length, 4 * g.length, () => `n=${g.length}`, () => addon().sumSquares(g));
+    if (g.length >= native.NATIVE_MIN_ELEMENTS) {
+      sumSquares += native.sumSquares(g);
       continue;
     }
     for (let i = 0; i < g.length; i++) sumSquares += g[i] * g[i];

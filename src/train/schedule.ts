@@ -1,6 +1,6 @@
 // Learning-rate and weight-decay schedules as pure functions of the step, written with the same
-// operations in the same order as `def schedule(step)` in the reference trainer
-// (/work/shared/anchors/torch_qat_ref.py), so both produce the same float64 values.
+// operations in the same order as `def schedule(step)` in the PyTorch reference trainer (the one
+// `npm run bench -- train` runs beside ours), so both produce the same float64 values.
 import { describe } from "../tensor/dtype";
 
 /** The learning rate and the weight decay of the decayed parameter group at a step. */

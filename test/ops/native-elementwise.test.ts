@@ -4,12 +4,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { backendInfo, getNumThreads, randn, setIsa, setNumThreads, Tensor } from "../../src";
-import { add, div, mul, relu2, sub, NATIVE_ELEMENTWISE_MIN } from "../../src/ops/elementwise";
+import { add, div, mul, relu2, sub } from "../../src/ops/elementwise";
+import { NATIVE_MIN_ELEMENTS } from "../../src/backend/kernels";
 
 const f = Math.fround;
 
 test("add/sub/mul/div and relu2 (with its gradient) over the native threshold equal the float32 reference", () => {
-  const n = NATIVE_ELEMENTWISE_MIN + 1234;
+  const n = NATIVE_MIN_ELEMENTS + 1234;
   const a = randn([n], { seed: 1 });
   const b = randn([n], { seed: 2 });
   const ad = a.toFloat32Array(), bd = b.toFloat32Array();
