@@ -5,10 +5,8 @@
 // included; GB/s counts packed weight bytes. One table per ISA.
 import { addon } from "../src/backend/addon";
 import * as native from "../src/backend/kernels";
-import {
-  PackedTernary, Tensor, backendInfo, getNumThreads, measureInt8DotPeak, packTernary, paddedCols, quantizeActivationsInt8, randn, setIsa,
-  setNumThreads, ternaryMatmul, wrap, Generator, Isa,
-} from "../src";
+import { PackedTernary, Tensor, backendInfo, getNumThreads, measureInt8DotPeak, packTernary, quantizeActivationsInt8, randn, setIsa, setNumThreads, ternaryMatmul, wrap, Generator, Isa } from "../src";
+import { paddedCols } from "../src/quant";
 import { randomFillSync } from "node:crypto";
 import { isasFromOptions, median, printTable, Row, writeResults } from "./report";
 

@@ -180,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "info": {
-      const { backendInfo, getNumThreads } = await import("../src");
+      const { backendInfo, getNumThreads } = await import("../src/runtime");
       const json = rest.includes("--json");
       const info = backendInfo();
       if (json) {

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
-import { writeFileAtomic } from "../src/io/atomic";
+import { writeFileAtomic } from "../src/runtime";
 
 export const KERNEL_NAME = "bitnet-lab";
 

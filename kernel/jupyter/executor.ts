@@ -10,7 +10,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import { Worker } from "node:worker_threads";
-import { interruptRunning } from "../../src/runtime/interrupt";
+import { interruptRunning } from "../../src/runtime";
 import type { WorkerReply, WorkerRequest } from "./typescript-worker";
 import { LAST_EXPRESSION, interop, transpileFast } from "./fast-path";
 
@@ -259,7 +259,8 @@ export class Executor {
 
   #require(id: string): unknown {
     if (id === "bitnet-lab" || id.startsWith("bitnet-lab/")) {
-      return this.#ownRequire(id === "bitnet-lab" ? this.#packageRoot : path.join(this.#packageRoot, id.slice("bitnet-lab/".length)));
+      // Resolved by the package's own name, so its exports map decides what a cell may import.
+      return this.#ownRequire(id);
     }
     if (this.#esm.has(id)) return this.#esm.get(id);
     try {

@@ -4,6 +4,7 @@
 // resolve through it), so that later, checked cells see its values. Once the checker is up the
 // executor replays these cells through it to record their declarations and report type errors.
 import type * as TS from "@tslab/typescript-for-tslab";
+import { tslabTypeScript } from "./tslab";
 
 export const LAST_EXPRESSION = "__bitnetLastExpression";
 
@@ -16,11 +17,7 @@ export interface FastCell {
   names: string[];
 }
 
-let tsModule: typeof TS | null = null;
-function ts(): typeof TS {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return (tsModule ??= require("@tslab/typescript-for-tslab") as typeof TS);
-}
+const ts = tslabTypeScript;
 
 function bindingNames(name: TS.BindingName, out: string[]): void {
   const t = ts();

@@ -329,7 +329,7 @@ export class JupyterKernel {
 
   async #bundle(value: unknown): Promise<Record<string, unknown>> {
     try {
-      this.#viz ??= (await import("../../src/viz/display")) as unknown as Viz;
+      this.#viz ??= (await import("../../src/viz")) as unknown as Viz;
       return await this.#viz.toMimeBundle(value);
     } catch (e) {
       return { "text/plain": `${inspect(value, { depth: 2 })}\n(rich display failed: ${(e as Error).message})` };

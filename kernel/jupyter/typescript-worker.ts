@@ -5,6 +5,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import fs from "node:fs";
 import path from "node:path";
+import { Converter, tslabConverter, tslabTypeScript } from "./tslab";
 
 export interface WorkerRequest {
   id: number;
@@ -31,7 +32,7 @@ interface Setup {
  * no copy of its own, the packages installed with bitnet-lab (apache-arrow, vega, @types/node...),
  * so a notebook in any directory type-checks `import ... from "bitnet-lab"` and friends.
  */
-function servePackages(ts: { sys: Record<string, unknown> }, setup: Setup): void {
+function servePackages(ts: { sys: object }, setup: Setup): void {
   const virtualRoot = path.join(setup.cwd, "node_modules");
   const fallbacks = [path.join(setup.packageRoot, "node_modules")];
   // Installed as a dependency, bitnet-lab's own dependencies sit beside it.
@@ -49,7 +50,7 @@ function servePackages(ts: { sys: Record<string, unknown> }, setup: Setup): void
     for (const root of fallbacks) if (exists(path.join(root, name))) return path.join(root, rel);
     return p;
   };
-  const sys = ts.sys as Record<string, (...args: unknown[]) => unknown>;
+  const sys = ts.sys as unknown as Record<string, (...args: unknown[]) => unknown>;
   // tslab's TypeScript resolves modules the Node10 way, which ignores package.json "exports": a
   // package whose types are only declared there (vega-lite 6) gets a root index.d.ts that
   // re-exports them.
@@ -111,12 +112,10 @@ function servePackages(ts: { sys: Record<string, unknown> }, setup: Setup): void
 
 function main(): void {
   const setup = workerData as Setup;
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const ts = require("@tslab/typescript-for-tslab");
+  const ts = tslabTypeScript();
   servePackages(ts, setup);
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const converterModule = require("tslab/dist/converter");
-  let converter: ReturnType<typeof converterModule.createConverter> | null = null;
+  const converterModule = tslabConverter();
+  let converter: Converter | null = null;
   const get = () => (converter ??= converterModule.createConverter());
 
   const handle = (req: WorkerRequest): unknown => {
@@ -129,10 +128,10 @@ function main(): void {
         const info = get().inspect(req.prevDecl ?? "", req.src, req.position ?? req.src.length);
         if (!info) return null;
         const text = (parts: { text: string }[] | undefined): string => (parts ?? []).map((p) => p.text).join("");
-        return { signature: text(info.displayParts), documentation: text(info.documentation), tags: (info.tags ?? []).map((t: { name: string; text?: { text: string }[] }) => `@${t.name} ${text(t.text)}`) };
+        return { signature: text(info.displayParts), documentation: text(info.documentation), tags: (info.tags ?? []).map((t) => `@${t.name} ${text(t.text)}`) };
       }
       case "isComplete": {
-        const r = converterModule.isCompleteCode(req.src) as { completed: boolean; indent?: string };
+        const r = converterModule.isCompleteCode(req.src);
         if (!r.completed) return { status: "incomplete", indent: r.indent ?? "" };
         const file = ts.createSourceFile("cell.ts", req.src, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
         const errors = (file as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? [];

@@ -3,7 +3,7 @@
 // (streams merged, update_display_data folded in, clear_output honoured), and atomic writes.
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import { writeFileAtomic } from "../../src/io/atomic";
+import { writeFileAtomic } from "../../src/runtime";
 
 export interface Cell {
   id?: string;

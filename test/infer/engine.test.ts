@@ -6,7 +6,8 @@
 import { test, before, after } from "node:test";
 import { tokenizer, trainedModel } from "./fixture";
 import assert from "node:assert/strict";
-import { BitNetLM, InferenceEngine, PackedModel, interruptRunning, memoryStats, noGrad, packModel, sampleToken, resolveSampling, Generator, wrap } from "../../src";
+import { BitNetLM, InferenceEngine, PackedModel, interruptRunning, memoryStats, noGrad, packModel, Generator, wrap } from "../../src";
+import { sampleToken, resolveSampling } from "../../src/infer";
 
 let lm: BitNetLM;
 let packed: PackedModel;

@@ -8,35 +8,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Tokenizer as HFTokenizer } from "@huggingface/tokenizers";
-import {
-  BitNetLM,
-  BitNetConfig,
-  CharTokenizer,
-  ByteTokenizer,
-  DenseWeights,
-  GGUFFile,
-  GGUFFormatError,
-  GGUFTensorInput,
-  GGUFValue,
-  PackedLayer,
-  PackedModel,
-  PackedTernary,
-  Tensor,
-  encodeBF16,
-  encodeF16,
-  encodeF32,
-  encodeI2S,
-  encodeTQ2_0,
-  exportGGUF,
-  ggufTokenizerToJSON,
-  loadGGUF,
-  memoryStats,
-  packModel,
-  packTernary,
-  parseGGUF,
-  unpackTernary,
-  writeGGUF,
-} from "../../src";
+import { BitNetLM, BitNetConfig, CharTokenizer, ByteTokenizer, DenseWeights, GGUFFile, GGUFFormatError, PackedLayer, PackedModel, PackedTernary, Tensor, exportGGUF, loadGGUF, memoryStats, packModel, packTernary, unpackTernary, writeGGUF } from "../../src";
+import { ggufTokenizerToJSON } from "../../src/infer";
+import { GGUFTensorInput, GGUFValue, encodeBF16, encodeF16, encodeF32, encodeI2S, encodeTQ2_0, parseGGUF } from "../../src/io";
 import { f16BitsToNumber, numberToF16Bits } from "../../src/tensor/half";
 import { TEXT, allLogits, tokenizer } from "./fixture";
 

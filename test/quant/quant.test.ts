@@ -3,10 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { absSum64 } from "./absmean";
-import {
-  Tensor, backendInfo, fromArray, getNumThreads, packTernary, paddedCols, quantizeActivationsInt8, quantizeWeightsTernary,
-  randn, setIsa, setNumThreads, ternaryMatmul, tidy, unpackTernary, wrap, Generator, memoryStats, profile,
-} from "../../src";
+import { Tensor, backendInfo, fromArray, getNumThreads, packTernary, quantizeActivationsInt8, quantizeWeightsTernary, randn, setIsa, setNumThreads, ternaryMatmul, tidy, unpackTernary, wrap, Generator, memoryStats, profile } from "../../src";
+import { paddedCols } from "../../src/quant";
 
 const f32 = Math.fround;
 const EPS = f32(1e-5);

@@ -3,10 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tableFromArrays } from "apache-arrow";
-import {
-  Chart, Generator, MIME_BUNDLE, MLPClassifier, VEGA_LITE_SCHEMA, fromArray, kernelChart, latencyChart, memoryStats, quantizeWeightsTernary,
-  randn, ternaryFractions, Trainer, SGD, crossEntropy, TrainingMetrics, ternaryHistogram, ternaryHistogramFromWeights, throughputChart, toMimeBundle, trainingCurves, TrainingPoint, Tensor,
-} from "../../src";
+import { Chart, Generator, MIME_BUNDLE, MLPClassifier, fromArray, kernelChart, latencyChart, memoryStats, quantizeWeightsTernary, randn, ternaryFractions, Trainer, SGD, crossEntropy, TrainingMetrics, ternaryHistogram, ternaryHistogramFromWeights, throughputChart, toMimeBundle, trainingCurves, TrainingPoint, Tensor } from "../../src";
+import { VEGA_LITE_SCHEMA } from "../../src/viz";
 import { ariaLabel, lineVertices, markItems } from "./svg";
 
 // Specs are JSON trees; tests index into them freely.

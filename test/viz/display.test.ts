@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tableFromArrays } from "apache-arrow";
-import { MIME_BUNDLE, MimeBundle, DisplaySink, clearOutput, display, fromArray, setDisplaySink, toMimeBundle } from "../../src";
+import { MIME_BUNDLE, MimeBundle, clearOutput, display, fromArray, toMimeBundle } from "../../src";
+import { DisplaySink, setDisplaySink } from "../../src/viz";
 
 /** Runs `fn` and returns what it wrote to stdout as strings. */
 async function captureStdout(fn: () => Promise<unknown>): Promise<string> {

@@ -2,7 +2,8 @@
 // a terminal (one rewritten line) and nowhere (pipes, CI logs); and its bad options.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MimeBundle, ProgressBar, setDisplaySink } from "../../src";
+import { MimeBundle, ProgressBar } from "../../src";
+import { setDisplaySink } from "../../src/viz";
 
 test("notebook: the first draw displays, later draws update the same display id; throttled; the final state always drawn", async () => {
   const seen: { bundle: MimeBundle; displayId?: string; update?: boolean }[] = [];

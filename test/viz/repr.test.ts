@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tableFromArrays } from "apache-arrow";
-import { MimeBundle, Tensor, TENSOR_STATS_LIMIT, fromArray, randn, tableMimeBundle, tensorMimeBundle, tensorStats, Generator } from "../../src";
+import { MimeBundle, Tensor, fromArray, randn, Generator } from "../../src";
+import { TENSOR_STATS_LIMIT, tableMimeBundle, tensorMimeBundle, tensorStats } from "../../src/viz";
 
 /** Float64 reference: min, max, mean and population std of the finite values. */
 function reference(values: ArrayLike<number>): { min: number; max: number; mean: number; std: number } {
