@@ -26,6 +26,8 @@ export interface NativeBackendInfo {
   /** Compiler flags: `base` for everything, then one entry per ISA variant built. */
   flags: { base: string; [isa: string]: string };
   families: { name: string; chosen: string; available: string[] }[];
+  /** Every kernel export of the addon with its family (the variant running it is that family's `chosen`). */
+  kernels: { name: string; family: string }[];
   /**
    * How bf16 GEMMs (BitLinear's `backwardPrecision: "bf16"`) run under the active ISA: "native"
    * with bf16 instructions (AVX-512 BF16: operands rounded to bf16, twice the fp32 rate), "fp32"
@@ -71,8 +73,8 @@ export interface NativeAddon {
     dstStrides: number[],
     shape: number[],
   ): void;
-  quantizeActivations(x: Float32Array, rows: number, cols: number, q: Int8Array, scales: Float32Array, sums: Int32Array): void;
-  quantizeWeights(w: Float32Array, rows: number, cols: number, mode: string, codes: Int8Array, scales: Float32Array): void;
+  quantizeActivationsInt8(x: Float32Array, rows: number, cols: number, q: Int8Array, scales: Float32Array, sums: Int32Array): void;
+  quantizeWeightsTernary(w: Float32Array, rows: number, cols: number, mode: string, codes: Int8Array, scales: Float32Array): void;
   packTernary(w: Int8Array, rows: number, cols: number, layout: string, out: Uint8Array): void;
   unpackTernary(packed: Uint8Array, rows: number, cols: number, layout: string, out: Int8Array): void;
   ternaryMatmul(

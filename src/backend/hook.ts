@@ -24,11 +24,11 @@ export interface KernelRecord {
 export type KernelSink = (record: KernelRecord) => void;
 
 const sinks: KernelSink[] = [];
-let variantOf: ((family: string) => string) | null = null;
+let variantOf: ((kernel: string) => string) | null = null;
 let threadsNow: (() => number) | null = null;
 
 /** Installs a sink (internal: used by src/profile). Returns its remover. */
-export function addKernelSink(sink: KernelSink, variant: (family: string) => string, threads: () => number): () => void {
+export function addKernelSink(sink: KernelSink, variant: (kernel: string) => string, threads: () => number): () => void {
   sinks.push(sink);
   variantOf = variant;
   threadsNow = threads;
@@ -46,10 +46,11 @@ export function kernelCallCount(): number {
 }
 
 /**
- * Calls a native kernel of `family`, recording it when a profile is active. `shape` may be a
+ * Calls the native kernel exported as `kernel`, recording it when a profile is active (its
+ * variant is its family's, as backendInfo().kernels and .families report). `shape` may be a
  * function so the description is only built while recording.
  */
-export function runKernel<T>(kernel: string, family: string, ops: number, bytes: number, shape: string | (() => string), call: () => T): T {
+export function runKernel<T>(kernel: string, ops: number, bytes: number, shape: string | (() => string), call: () => T): T {
   calls += 1;
   if (sinks.length === 0) return call();
   const t0 = performance.now();
@@ -57,7 +58,7 @@ export function runKernel<T>(kernel: string, family: string, ops: number, bytes:
   const t1 = performance.now();
   const record: KernelRecord = {
     kernel,
-    variant: variantOf ? variantOf(family) : "unknown",
+    variant: variantOf ? variantOf(kernel) : "unknown",
     threads: threadsNow ? threadsNow() : 1,
     startUs: t0 * 1000,
     durationUs: (t1 - t0) * 1000,

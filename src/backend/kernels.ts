@@ -1,6 +1,7 @@
 // The gateway to native kernels: one typed function per native kernel entry point, named as the
-// addon exports it. Each one owns its profiler record (kernel family, cost model, shape label),
-// so every kernel call is profiled the same way wherever it comes from. Code outside src/backend
+// addon exports it. Each one owns its profiler record (cost model in ops and bytes, shape label;
+// the addon reports the export's family, hence its variant), so every kernel call is profiled
+// the same way wherever it comes from. Code outside src/backend
 // calls these, never the addon (test/backend/gateway.test.ts enforces it); only the storage and
 // file-mapping owners (src/tensor/storage.ts, src/io/file-bytes.ts) reach the addon for memory.
 import { addon, NativeTypedArray } from "./addon";
@@ -27,7 +28,7 @@ export function sgemm(
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
   a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number,
 ): void {
-  runKernel("sgemm", "gemm", 2 * m * n * k, 4 * (m * k + k * n + m * n), () => `M=${m} N=${n} K=${k}`, () =>
+  runKernel("sgemm", 2 * m * n * k, 4 * (m * k + k * n + m * n), () => `M=${m} N=${n} K=${k}`, () =>
     addon().sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
   );
 }
@@ -37,7 +38,7 @@ export function sgemmBf16(
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
   a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number,
 ): void {
-  runKernel("sgemmBf16", "gemm", 2 * m * n * k, 4 * (m * k + k * n + m * n), () => `M=${m} N=${n} K=${k}`, () =>
+  runKernel("sgemmBf16", 2 * m * n * k, 4 * (m * k + k * n + m * n), () => `M=${m} N=${n} K=${k}`, () =>
     addon().sgemmBf16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
   );
 }
@@ -47,7 +48,7 @@ const ELEMENTWISE_OPS: Record<ElementwiseOp, number> = { add: 1, sub: 1, mul: 1,
 /** out = a (op) b element by element; relu2 takes no `b`, relu2Backward takes (x, gradient). */
 export function elementwise(op: ElementwiseOp, a: Float32Array, b: Float32Array | null, out: Float32Array): void {
   const n = out.length;
-  runKernel("elementwise", "elementwise", ELEMENTWISE_OPS[op] * n, (b === null ? 8 : 12) * n, () => `${op} n=${n}`, () => addon().elementwise(op, a, b, out));
+  runKernel("elementwise", ELEMENTWISE_OPS[op] * n, (b === null ? 8 : 12) * n, () => `${op} n=${n}`, () => addon().elementwise(op, a, b, out));
 }
 
 /** AdamW on one parameter in place (p, m, v updated; g read). */
@@ -56,23 +57,23 @@ export function adamwUpdate(
   decay: number, beta1: number, beta2: number, stepSize: number, bias2Sqrt: number, eps: number,
 ): void {
   const n = p.length;
-  runKernel("adamwUpdate", "elementwise", 16 * n, 28 * n, () => `n=${n}`, () => addon().adamwUpdate(p, g, m, v, decay, beta1, beta2, stepSize, bias2Sqrt, eps));
+  runKernel("adamwUpdate", 16 * n, 28 * n, () => `n=${n}`, () => addon().adamwUpdate(p, g, m, v, decay, beta1, beta2, stepSize, bias2Sqrt, eps));
 }
 
 /** The sum of squares of `x` (float64 accumulation). */
 export function sumSquares(x: Float32Array): number {
-  return runKernel("sumSquares", "elementwise", 2 * x.length, 4 * x.length, () => `n=${x.length}`, () => addon().sumSquares(x));
+  return runKernel("sumSquares", 2 * x.length, 4 * x.length, () => `n=${x.length}`, () => addon().sumSquares(x));
 }
 
 /** out = codes * scale. */
 export function dequantizeTernary(codes: Int8Array, scale: number, out: Float32Array): void {
   const n = out.length;
-  runKernel("dequantizeTernary", "elementwise", n, 5 * n, () => `n=${n}`, () => addon().dequantizeTernary(codes, scale, out));
+  runKernel("dequantizeTernary", n, 5 * n, () => `n=${n}`, () => addon().dequantizeTernary(codes, scale, out));
 }
 
 /** out[r] = q[r] (padded rows) / scales[r]. */
 export function dequantizeActivations(q: Int8Array, rows: number, cols: number, scales: Float32Array, out: Float32Array): void {
-  runKernel("dequantizeActivations", "elementwise", rows * cols, q.length + 4 * rows * cols, () => `M=${rows} K=${cols}`, () =>
+  runKernel("dequantizeActivations", rows * cols, q.length + 4 * rows * cols, () => `M=${rows} K=${cols}`, () =>
     addon().dequantizeActivations(q, rows, cols, scales, out),
   );
 }
@@ -82,7 +83,7 @@ export function rope(
   x: Float32Array, out: Float32Array, batch: number, seq: number, heads: number, headDim: number,
   cos: Float32Array, sin: Float32Array, offset: number, sign: number,
 ): void {
-  runKernel("rope", "elementwise", 3 * x.length, 8 * x.length, () => `B=${batch} T=${seq} H=${heads} hd=${headDim}`, () =>
+  runKernel("rope", 3 * x.length, 8 * x.length, () => `B=${batch} T=${seq} H=${heads} hd=${headDim}`, () =>
     addon().rope(x, out, batch, seq, heads, headDim, cos, sin, offset, sign),
   );
 }
@@ -98,7 +99,7 @@ export function attentionForward(
   batch: number, qLen: number, kvLen: number, qHeads: number, kvHeads: number, headDim: number, scale: number,
   out: Float32Array, lse: Float32Array,
 ): void {
-  runKernel("attentionForward", "attention", 4 * batch * qHeads * headDim * causalPairs(qLen, kvLen), 4 * (2 * q.length + 2 * k.length),
+  runKernel("attentionForward", 4 * batch * qHeads * headDim * causalPairs(qLen, kvLen), 4 * (2 * q.length + 2 * k.length),
     () => `B=${batch} T=${qLen} kv=${kvLen} Hq=${qHeads} Hkv=${kvHeads} hd=${headDim}`,
     () => addon().attentionForward(q, k, v, batch, qLen, kvLen, qHeads, kvHeads, headDim, scale, out, lse),
   );
@@ -110,7 +111,7 @@ export function attentionBackward(
   batch: number, qLen: number, kvLen: number, qHeads: number, kvHeads: number, headDim: number, scale: number,
   dq: Float32Array, dk: Float32Array, dv: Float32Array,
 ): void {
-  runKernel("attentionBackward", "attention", 10 * batch * qHeads * headDim * causalPairs(qLen, kvLen), 4 * (5 * q.length + 4 * k.length),
+  runKernel("attentionBackward", 10 * batch * qHeads * headDim * causalPairs(qLen, kvLen), 4 * (5 * q.length + 4 * k.length),
     () => `B=${batch} T=${qLen} kv=${kvLen} Hq=${qHeads} Hkv=${kvHeads} hd=${headDim}`,
     () => addon().attentionBackward(q, k, v, out, lse, dout, batch, qLen, kvLen, qHeads, kvHeads, headDim, scale, dq, dk, dv),
   );
@@ -121,7 +122,7 @@ export function attentionDecode(
   q: Float32Array, k: Float32Array | Uint16Array, v: Float32Array | Uint16Array,
   kvLen: number, qHeads: number, kvHeads: number, headDim: number, scale: number, out: Float32Array,
 ): void {
-  runKernel("attentionDecode", "attention", 4 * qHeads * headDim * kvLen, k.byteLength + v.byteLength + 8 * q.length,
+  runKernel("attentionDecode", 4 * qHeads * headDim * kvLen, k.byteLength + v.byteLength + 8 * q.length,
     () => `kv=${kvLen} Hq=${qHeads} Hkv=${kvHeads} hd=${headDim} ${k instanceof Uint16Array ? "f16" : "f32"}`,
     () => addon().attentionDecode(q, k, v, kvLen, qHeads, kvHeads, headDim, scale, out),
   );
@@ -129,7 +130,7 @@ export function attentionDecode(
 
 /** RMSNorm of `rows` rows of `d`, times w when given; rstd receives 1 / rms per row. */
 export function rmsNormForward(x: Float32Array, w: Float32Array | null, rows: number, d: number, eps: number, out: Float32Array, rstd: Float32Array): void {
-  runKernel("rmsNormForward", "norm", 4 * rows * d, 12 * rows * d, () => `rows=${rows} d=${d}`, () => addon().rmsNormForward(x, w, rows, d, eps, out, rstd));
+  runKernel("rmsNormForward", 4 * rows * d, 12 * rows * d, () => `rows=${rows} d=${d}`, () => addon().rmsNormForward(x, w, rows, d, eps, out, rstd));
 }
 
 /** The gradients of rmsNormForward (dx and/or dw). */
@@ -137,14 +138,14 @@ export function rmsNormBackward(
   g: Float32Array, x: Float32Array, w: Float32Array | null, rstd: Float32Array, rows: number, d: number,
   dx: Float32Array | null, dw: Float32Array | null,
 ): void {
-  runKernel("rmsNormBackward", "norm", 8 * rows * d, 16 * rows * d, () => `rows=${rows} d=${d}`, () => addon().rmsNormBackward(g, x, w, rstd, rows, d, dx, dw));
+  runKernel("rmsNormBackward", 8 * rows * d, 16 * rows * d, () => `rows=${rows} d=${d}`, () => addon().rmsNormBackward(g, x, w, rstd, rows, d, dx, dw));
 }
 
 /** Per-row log-sum-exp and loss of softmax cross-entropy. */
 export function crossEntropyForward(
   logits: Float32Array, rows: number, classes: number, targets: Int32Array, ignoreIndex: number | null, lse: Float64Array, loss: Float64Array,
 ): void {
-  runKernel("crossEntropyForward", "norm", 4 * rows * classes, 4 * rows * classes + 20 * rows, () => `N=${rows} V=${classes}`, () =>
+  runKernel("crossEntropyForward", 4 * rows * classes, 4 * rows * classes + 20 * rows, () => `N=${rows} V=${classes}`, () =>
     addon().crossEntropyForward(logits, rows, classes, targets, ignoreIndex, lse, loss),
   );
 }
@@ -154,36 +155,36 @@ export function crossEntropyBackward(
   logits: Float32Array, rows: number, classes: number, targets: Int32Array, ignoreIndex: number | null,
   lse: Float64Array, scale: Float64Array, dx: Float32Array,
 ): void {
-  runKernel("crossEntropyBackward", "norm", 3 * rows * classes, 8 * rows * classes + 12 * rows, () => `N=${rows} V=${classes}`, () =>
+  runKernel("crossEntropyBackward", 3 * rows * classes, 8 * rows * classes + 12 * rows, () => `N=${rows} V=${classes}`, () =>
     addon().crossEntropyBackward(logits, rows, classes, targets, ignoreIndex, lse, scale, dx),
   );
 }
 
 /** out = exp((z - max) * invTemperature): the sampler's unnormalised weights. */
 export function softmaxWeights(z: Float32Array, max: number, invTemperature: number, out: Float32Array): void {
-  runKernel("softmaxWeights", "norm", 3 * z.length, 8 * z.length, () => `n=${z.length}`, () => addon().softmaxWeights(z, max, invTemperature, out));
+  runKernel("softmaxWeights", 3 * z.length, 8 * z.length, () => `n=${z.length}`, () => addon().softmaxWeights(z, max, invTemperature, out));
 }
 
 /** Per-row absmax int8 quantization into padded rows (q), with scales and row sums. */
-export function quantizeActivations(x: Float32Array, rows: number, cols: number, q: Int8Array, scales: Float32Array, sums: Int32Array): void {
-  runKernel("quantizeActivations", "quant", 3 * rows * cols, 4 * rows * cols + q.length + 8 * rows, () => `M=${rows} K=${cols}`, () =>
-    addon().quantizeActivations(x, rows, cols, q, scales, sums),
+export function quantizeActivationsInt8(x: Float32Array, rows: number, cols: number, q: Int8Array, scales: Float32Array, sums: Int32Array): void {
+  runKernel("quantizeActivationsInt8", 3 * rows * cols, 4 * rows * cols + q.length + 8 * rows, () => `M=${rows} K=${cols}`, () =>
+    addon().quantizeActivationsInt8(x, rows, cols, q, scales, sums),
   );
 }
 
 /** Absmean ternary quantization of a weight matrix (per tensor or per row, by `mode`). */
-export function quantizeWeights(w: Float32Array, rows: number, cols: number, mode: WeightScaleMode, codes: Int8Array, scales: Float32Array): void {
-  runKernel("quantizeWeights", "quant", 3 * rows * cols, 5 * rows * cols, () => `N=${rows} K=${cols}`, () => addon().quantizeWeights(w, rows, cols, mode, codes, scales));
+export function quantizeWeightsTernary(w: Float32Array, rows: number, cols: number, mode: WeightScaleMode, codes: Int8Array, scales: Float32Array): void {
+  runKernel("quantizeWeightsTernary", 3 * rows * cols, 5 * rows * cols, () => `N=${rows} K=${cols}`, () => addon().quantizeWeightsTernary(w, rows, cols, mode, codes, scales));
 }
 
 /** Ternary codes (int8 in {-1, 0, 1}) packed to 2 bits in `layout`. */
 export function packTernary(codes: Int8Array, rows: number, cols: number, layout: TernaryLayout, out: Uint8Array): void {
-  runKernel("packTernary", "pack", rows * cols, rows * cols + out.length, () => `N=${rows} K=${cols} ${layout}`, () => addon().packTernary(codes, rows, cols, layout, out));
+  runKernel("packTernary", rows * cols, rows * cols + out.length, () => `N=${rows} K=${cols} ${layout}`, () => addon().packTernary(codes, rows, cols, layout, out));
 }
 
 /** The inverse of packTernary. */
 export function unpackTernary(packed: Uint8Array, rows: number, cols: number, layout: TernaryLayout, out: Int8Array): void {
-  runKernel("unpackTernary", "pack", rows * cols, rows * cols + packed.length, () => `N=${rows} K=${cols} ${layout}`, () => addon().unpackTernary(packed, rows, cols, layout, out));
+  runKernel("unpackTernary", rows * cols, rows * cols + packed.length, () => `N=${rows} K=${cols} ${layout}`, () => addon().unpackTernary(packed, rows, cols, layout, out));
 }
 
 /** out = (xq . w^T) * wScale / xScale (tl256 weights, int8 activations of padded rows). */
@@ -191,7 +192,7 @@ export function ternaryMatmul(
   xq: Int8Array, rows: number, cols: number, xScale: Float32Array, xSum: Int32Array,
   w: Uint8Array, outFeatures: number, wScale: Float32Array, out: Float32Array,
 ): void {
-  runKernel("ternaryMatmul", "ternary", 2 * rows * outFeatures * cols, w.length + xq.length + 4 * rows * outFeatures, () => `M=${rows} N=${outFeatures} K=${cols}`, () =>
+  runKernel("ternaryMatmul", 2 * rows * outFeatures * cols, w.length + xq.length + 4 * rows * outFeatures, () => `M=${rows} N=${outFeatures} K=${cols}`, () =>
     addon().ternaryMatmul(xq, rows, cols, xScale, xSum, w, outFeatures, wScale, out),
   );
 }
@@ -210,7 +211,7 @@ export function ternaryMatmulGroup(xq: Int8Array, rows: number, cols: number, xS
   const [a, b, c] = members;
   const n = members.reduce((s, p) => s + p.outFeatures, 0);
   const bytes = members.reduce((s, p) => s + p.w.length, 0) + xq.length + 4 * rows * n;
-  runKernel("ternaryMatmulGroup", "ternary", 2 * rows * n * cols, bytes, () => `M=${rows} N=${members.map((p) => p.outFeatures).join("+")} K=${cols}`, () =>
+  runKernel("ternaryMatmulGroup", 2 * rows * n * cols, bytes, () => `M=${rows} N=${members.map((p) => p.outFeatures).join("+")} K=${cols}`, () =>
     addon().ternaryMatmulGroup(
       xq, rows, cols, xScale, xSum,
       a.w, a.outFeatures, a.wScale, a.out,
@@ -226,14 +227,14 @@ export function denseMatmul(
   outFeatures: number, xScale: Float32Array | null, wScale: Float32Array | null, out: Float32Array,
 ): void {
   const bytes = w.byteLength + (wScale ? wScale.byteLength : 0) + x.byteLength + 4 * rows * outFeatures;
-  runKernel("denseMatmul", "dense", 2 * rows * outFeatures * cols, bytes, () => `M=${rows} N=${outFeatures} K=${cols} ${format}`, () =>
+  runKernel("denseMatmul", 2 * rows * outFeatures * cols, bytes, () => `M=${rows} N=${outFeatures} K=${cols} ${format}`, () =>
     addon().denseMatmul(x, rows, cols, w, format, outFeatures, xScale, wScale, out),
   );
 }
 
 /** Element-by-element conversion between f32 and f16/bf16 bits (round to nearest even). */
 export function convert(src: Float32Array | Uint16Array, srcFormat: FloatFormat, dst: Float32Array | Uint16Array, dstFormat: FloatFormat): void {
-  runKernel("convert", "convert", src.length, src.byteLength + dst.byteLength, () => `${srcFormat}->${dstFormat} n=${src.length}`, () =>
+  runKernel("convert", src.length, src.byteLength + dst.byteLength, () => `${srcFormat}->${dstFormat} n=${src.length}`, () =>
     addon().convert(src, srcFormat, dst, dstFormat),
   );
 }
@@ -244,17 +245,17 @@ export function stridedCopy(
 ): void {
   let n = 1;
   for (const d of shape) n *= d;
-  runKernel("stridedCopy", "copy", 0, 2 * n * src.BYTES_PER_ELEMENT, () => `[${shape.join(",")}]`, () =>
+  runKernel("stridedCopy", 0, 2 * n * src.BYTES_PER_ELEMENT, () => `[${shape.join(",")}]`, () =>
     addon().stridedCopy(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape),
   );
 }
 
 /** Reads every byte of `data` on all pool threads (the read-bandwidth probe); returns a checksum. */
 export function streamRead(data: Uint8Array): number {
-  return runKernel("streamRead", "roofline", 0, data.byteLength, () => `${data.byteLength} B`, () => addon().streamRead(data));
+  return runKernel("streamRead", 0, data.byteLength, () => `${data.byteLength} B`, () => addon().streamRead(data));
 }
 
 /** Runs `iterations` rounds of the active ISA's int8 dot chain on every pool thread; returns the ops done. */
 export function int8DotPeak(iterations: number): number {
-  return runKernel("int8DotPeak", "roofline", 0, 0, () => `iterations=${iterations}`, () => addon().int8DotPeak(iterations));
+  return runKernel("int8DotPeak", 0, 0, () => `iterations=${iterations}`, () => addon().int8DotPeak(iterations));
 }

@@ -290,7 +290,7 @@ export class ModelRunner {
   #quantize(x: Float32Array, rows: number, k: number): void {
     const ws = this.#ws;
     const kp = paddedCols(k);
-    native.quantizeActivations(x.subarray(0, rows * k), rows, k, ws.xq.subarray(0, rows * kp), ws.xs.subarray(0, rows), ws.xsum.subarray(0, rows));
+    native.quantizeActivationsInt8(x.subarray(0, rows * k), rows, k, ws.xq.subarray(0, rows * kp), ws.xs.subarray(0, rows), ws.xsum.subarray(0, rows));
   }
 
   #project(rows: number, k: number, w: PackedTernary, out: Float32Array): void {

@@ -127,19 +127,21 @@ export class Profiler {
   start(): this {
     if (this.#remove) throw new Error("Profiler.start: already recording");
     this.#records = [];
-    const families = new Map(backendInfo().families.map((f) => [f.name, f.chosen] as const));
+    const info = backendInfo();
+    const families = new Map(info.families.map((f) => [f.name, f.chosen] as const));
+    const familyOf = new Map(info.kernels.map((k) => [k.name, k.family] as const));
     let currentIsa = getIsa();
     this.#start = performance.now();
     this.#remove = addKernelSink(
       (r) => this.#records.push(r),
       // The ISA can change mid-profile (setIsa); ask the addon only when the ceiling moved.
-      (family) => {
+      (kernel) => {
         const isa = getIsa();
         if (isa !== currentIsa) {
           currentIsa = isa;
           for (const f of backendInfo().families) families.set(f.name, f.chosen);
         }
-        return families.get(family) ?? "unknown";
+        return families.get(familyOf.get(kernel) ?? "") ?? "unknown";
       },
       () => getNumThreads(),
     );

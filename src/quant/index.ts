@@ -65,10 +65,10 @@ export function quantizeActivationsInt8(x: Tensor<"f32">, opts?: { into?: Quanti
       if (into.values.shape[0] !== m || into.values.shape[1] !== k) {
         throw new RangeError(`${fn}: into holds [${into.values.shape.join(", ")}] activations, x is [${m}, ${k}]`);
       }
-      native.quantizeActivations(xc.data(), m, k, into.padded.data(), into.scales.data(), into.sums.data());
+      native.quantizeActivationsInt8(xc.data(), m, k, into.padded.data(), into.scales.data(), into.sums.data());
       return into;
     } catch (e) {
-      throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^quantizeActivations:/, `${fn}:`) }) : e;
+      throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^quantizeActivationsInt8:/, `${fn}:`) }) : e;
     } finally {
       if (xc !== x) xc.dispose();
     }
@@ -82,12 +82,12 @@ export function quantizeActivationsInt8(x: Tensor<"f32">, opts?: { into?: Quanti
   const sums = new Tensor(block.storage, "i32", [m], undefined, scalesAt / 4 + m);
   block.dispose();
   try {
-    native.quantizeActivations(xc.data(), m, k, padded.data(), scales.data(), sums.data());
+    native.quantizeActivationsInt8(xc.data(), m, k, padded.data(), scales.data(), sums.data());
   } catch (e) {
     padded.dispose();
     scales.dispose();
     sums.dispose();
-    throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^quantizeActivations:/, `${fn}:`) }) : e;
+    throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^quantizeActivationsInt8:/, `${fn}:`) }) : e;
   } finally {
     if (xc !== x) xc.dispose();
   }
@@ -134,7 +134,7 @@ export function quantizeWeightsTernary(w: Tensor<"f32">, opts?: { mode?: WeightS
   const codes = Tensor.empty([n, k], "i8");
   const scales = Tensor.empty(scaleShape, "f32");
   try {
-    native.quantizeWeights(wc.data(), n, k, mode, codes.data(), scales.data());
+    native.quantizeWeightsTernary(wc.data(), n, k, mode, codes.data(), scales.data());
   } catch (e) {
     codes.dispose();
     scales.dispose();

@@ -85,7 +85,7 @@ test("a profile of a training step and of decode steps records every native kern
     });
     assert.equal(decode.report.records.length, kernelCallCount() - start);
     const kernels = new Set(decode.report.records.map((r) => r.kernel));
-    for (const k of ["convert", "attentionDecode", "attentionForward", "ternaryMatmulGroup", "ternaryMatmul", "denseMatmul", "quantizeActivations"]) {
+    for (const k of ["convert", "attentionDecode", "attentionForward", "ternaryMatmulGroup", "ternaryMatmul", "denseMatmul", "quantizeActivationsInt8"]) {
       assert.ok(kernels.has(k), `${k} recorded in decode (${[...kernels].join(", ")})`);
     }
     for (const r of decode.report.records) assert.notEqual(r.variant, "unknown", `${r.kernel} names its variant`);

@@ -827,9 +827,9 @@ const TABLE: Record<string, Binding> = {
     },
   },
 
-  quantizeActivations: {
+  quantizeActivationsInt8: {
     riskyExtras: true,
-    signature: "quantizeActivations(x, rows, cols, q, scales, sums)",
+    signature: "quantizeActivationsInt8(x, rows, cols, q, scales, sums)",
     required: 6,
     params: [
       { name: "x", kind: "typed", expected: F32, valid: () => qaArgs()[0], wrongTyped: otherTyped(Float32Array, 6) },
@@ -840,7 +840,7 @@ const TABLE: Record<string, Binding> = {
       { name: "sums", kind: "typed", expected: I32, valid: () => new Int32Array(2), wrongTyped: otherTyped(Int32Array, 2) },
     ],
     extra: () => {
-      const fn = "quantizeActivations";
+      const fn = "quantizeActivationsInt8";
       const c = caseWith(fn, qaArgs);
       const padded = "rows * cols padded to a multiple of 256";
       const nonFinite = (label: string, x: number[], row: number): Case =>
@@ -938,7 +938,7 @@ const TABLE: Record<string, Binding> = {
       const q = new Int8Array(768).fill(7);
       const scales = new Float32Array(3);
       const sums = new Int32Array(3).fill(99);
-      addon().quantizeActivations(x, 3, 3, q, scales, sums);
+      addon().quantizeActivationsInt8(x, 3, 3, q, scales, sums);
       assert.deepEqual(Array.from(q.subarray(0, 3)), [64, -127, 32]);
       assert.deepEqual(Array.from(q.subarray(256, 259)), [127, -32, 64]);
       assert.deepEqual(Array.from(q.subarray(512, 515)), [0, 0, 0]);
@@ -955,22 +955,22 @@ const TABLE: Record<string, Binding> = {
       const q2 = new Int8Array(rows * 512).fill(-3);
       const s2 = new Float32Array(rows);
       const u2 = new Int32Array(rows);
-      addon().quantizeActivations(big, rows, cols, q2, s2, u2);
+      addon().quantizeActivationsInt8(big, rows, cols, q2, s2, u2);
       assert.deepEqual(q2, ref.q);
       assert.deepEqual(s2, ref.scales);
       assert.deepEqual(u2, ref.sums);
       // Empty shapes are no-ops.
-      addon().quantizeActivations(new Float32Array(0), 0, 3, new Int8Array(0), new Float32Array(0), new Int32Array(0));
+      addon().quantizeActivationsInt8(new Float32Array(0), 0, 3, new Int8Array(0), new Float32Array(0), new Int32Array(0));
       const s0 = new Float32Array(1);
       const u0 = new Int32Array(1).fill(5);
-      addon().quantizeActivations(new Float32Array(0), 1, 0, new Int8Array(0), s0, u0);
+      addon().quantizeActivationsInt8(new Float32Array(0), 1, 0, new Int8Array(0), s0, u0);
       assert.deepEqual([s0[0], u0[0]], [Math.fround(127 / Math.fround(1e-5)), 0]);
     },
   },
 
-  quantizeWeights: {
+  quantizeWeightsTernary: {
     riskyExtras: true,
-    signature: "quantizeWeights(w, rows, cols, mode, codes, scales)",
+    signature: "quantizeWeightsTernary(w, rows, cols, mode, codes, scales)",
     required: 6,
     params: [
       { name: "w", kind: "typed", expected: F32, valid: () => qwArgs()[0], wrongTyped: otherTyped(Float32Array, 6) },
@@ -981,7 +981,7 @@ const TABLE: Record<string, Binding> = {
       { name: "scales", kind: "typed", expected: F32, valid: () => new Float32Array(2), wrongTyped: otherTyped(Float32Array, 2) },
     ],
     extra: () => {
-      const fn = "quantizeWeights";
+      const fn = "quantizeWeightsTernary";
       const c = caseWith(fn, qwArgs);
       const modes = "one of 'tensor', 'channel', 'group128'";
       const nonFinite = (label: string, i: number, v: number): Case => {
@@ -1058,16 +1058,16 @@ const TABLE: Record<string, Binding> = {
       // Tensor: s = mean|w| = 3.85 / 6 ~ 0.6417; w / s = 0.78, -1.56, 0.39, 0, 3.1, -0.16.
       const codes = new Int8Array(6).fill(9);
       const scale = new Float32Array(1);
-      addon().quantizeWeights(w, 2, 3, "tensor", codes, scale);
+      addon().quantizeWeightsTernary(w, 2, 3, "tensor", codes, scale);
       assert.deepEqual(Array.from(codes), [1, -1, 0, 0, 1, 0]);
       assert.equal(scale[0], Math.fround((0.5 + 1 + 0.25 + 0 + 2 + Math.fround(0.1)) / 6));
       // Channel: row 0 s = 1.75 / 3, row 1 s = 2.1 / 3 = 0.7; -0.1 / 0.7 = -0.14 -> 0.
       const scales = new Float32Array(2);
-      addon().quantizeWeights(w, 2, 3, "channel", codes, scales);
+      addon().quantizeWeightsTernary(w, 2, 3, "channel", codes, scales);
       assert.deepEqual(Array.from(codes), [1, -1, 0, 0, 1, 0]);
       assert.deepEqual(Array.from(scales), [Math.fround(1.75 / 3), Math.fround((2 + Math.fround(0.1)) / 3)]);
       // An all-zero tensor takes the 1e-5 floor.
-      addon().quantizeWeights(new Float32Array(4), 2, 2, "tensor", codes.subarray(0, 4), scale);
+      addon().quantizeWeightsTernary(new Float32Array(4), 2, 2, "tensor", codes.subarray(0, 4), scale);
       assert.equal(scale[0], Math.fround(1e-5));
       assert.deepEqual(Array.from(codes.subarray(0, 4)), [0, 0, 0, 0]);
       // Every mode against the reference on a larger matrix (partial last group of 44).
@@ -1077,7 +1077,7 @@ const TABLE: Record<string, Binding> = {
         const ref = refQuantizeWeights(big, 3, 300, mode);
         const c2 = new Int8Array(900);
         const s2 = new Float32Array(ref.scales.length);
-        addon().quantizeWeights(big, 3, 300, mode, c2, s2);
+        addon().quantizeWeightsTernary(big, 3, 300, mode, c2, s2);
         assert.deepEqual(c2, ref.codes, `codes, mode ${mode}`);
         assert.deepEqual(s2, ref.scales, `scales, mode ${mode}`);
         assert.ok(c2.some((v) => v === 1) && c2.some((v) => v === -1) && c2.some((v) => v === 0));
@@ -2404,7 +2404,7 @@ const TABLE: Record<string, Binding> = {
       const q = new Int8Array(256);
       const xs = new Float32Array(1);
       const xsum = new Int32Array(1);
-      addon().quantizeActivations(new Float32Array([0.5, -1, 0.25]), 1, 3, q, xs, xsum);
+      addon().quantizeActivationsInt8(new Float32Array([0.5, -1, 0.25]), 1, 3, q, xs, xsum);
       const w1 = new Uint8Array(256);
       addon().packTernary(new Int8Array([1, -1, 0]), 1, 3, "tl256", w1);
       const o1 = new Float32Array(1);
@@ -2420,7 +2420,7 @@ const TABLE: Record<string, Binding> = {
         const xq = new Int8Array(m * kp);
         const xScale = new Float32Array(m);
         const xSum = new Int32Array(m);
-        addon().quantizeActivations(x, m, k, xq, xScale, xSum);
+        addon().quantizeActivationsInt8(x, m, k, xq, xScale, xSum);
         const w = ternaryWeights(n * k, n + k);
         const packed = new Uint8Array(Math.ceil(n / 4) * 4 * (kp / 4));
         assert.equal(packed.length, packedBytes("tl256", n, k));

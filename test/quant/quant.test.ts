@@ -365,7 +365,7 @@ test("the profiler records every kernel call with ops and bytes; Chrome trace an
     return y;
   });
   const kernels = report.records.map((r) => r.kernel);
-  assert.deepEqual(kernels, ["quantizeActivations", "ternaryMatmul"]);
+  assert.deepEqual(kernels, ["quantizeActivationsInt8", "ternaryMatmul"]);
   const mm = report.records[1];
   assert.equal(mm.ops, 2 * 4 * 64 * 512);
   assert.equal(mm.bytes, (64 * 512) / 4 + 4 * 512 + 4 * 4 * 64);

@@ -412,7 +412,13 @@ test("freed blocks are reused by exact size (no page faults for a training step'
   b.dispose();
 });
 
-test("holding a training step's activations does not make V8 mark-compact (its ArrayBuffer count is offset)", async () => {
+test("holding a training step's activations does not make V8 mark-compact (its ArrayBuffer count is offset)", async (t) => {
+  if (backendInfo().sanitized) {
+    // That build keeps no cache of freed blocks, so each round's 300 MiB is new memory from the
+    // system, reported to V8 as it should be: collections are then expected.
+    t.skip("the sanitizer build returns freed blocks to the system");
+    return;
+  }
   const { PerformanceObserver, constants } = await import("node:perf_hooks");
   let major = 0;
   const observer = new PerformanceObserver((list) => {

@@ -1,5 +1,6 @@
 // Module entry point: checks the environment overrides, then registers every binding.
 #include <cstdlib>
+#include <mutex>
 #include <string>
 
 #include "binding/bindings.h"
@@ -27,15 +28,40 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     }
   }
   register_storage(env, exports);
-  register_ops(env, exports);
-  register_runtime(env, exports);
-  register_quant(env, exports);
-  register_linalg(env, exports);
   register_mapped(env, exports);
+  register_runtime(env, exports);
+  register_gemm(env, exports);
+  register_attention(env, exports);
+  register_norm(env, exports);
+  register_elementwise(env, exports);
+  register_quant(env, exports);
+  register_pack(env, exports);
+  register_ternary(env, exports);
+  register_dense(env, exports);
+  register_convert(env, exports);
+  register_copy(env, exports);
+  register_roofline(env, exports);
   return exports;
 }
 
 }  // namespace
+
+std::vector<KernelExport>& mutable_kernel_exports() {
+  static auto* list = new std::vector<KernelExport>();
+  return *list;
+}
+
+void define_kernel(Napi::Env env, Napi::Object exports, const char* name, Napi::Function::Callback fn, const char* family) {
+  exports.Set(name, Napi::Function::New(env, fn, name));
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  for (const KernelExport& k : mutable_kernel_exports()) {
+    if (k.name == name) return;  // a second module instance (worker thread) registers again
+  }
+  mutable_kernel_exports().push_back({name, family});
+}
+
+const std::vector<KernelExport>& kernel_exports() { return mutable_kernel_exports(); }
 }  // namespace binding
 }  // namespace bitnet
 

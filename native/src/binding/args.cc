@@ -331,5 +331,21 @@ void expect_disjoint(const Args& args, const char* name, const TypedView& v, con
   if (overlaps(v, other)) args.range_error(name, std::string("memory that does not overlap ") + other_name, "an overlapping view");
 }
 
+void check_scales(const Args& args, const char* name, const TypedView& v) {
+  const float* s = reinterpret_cast<const float*>(v.data);
+  for (size_t i = 0; i < v.length; ++i) {
+    if (!(std::isfinite(s[i]) && s[i] > 0.0f)) {
+      args.range_error(name, "finite positive scales", std::string(name) + "[" + std::to_string(i) + "] = " + format_number(s[i]));
+    }
+  }
+}
+
+std::optional<TypedView> optional_f32(const Args& args, size_t i, const char* name, uint64_t length, const char* why) {
+  if (args.is_null(i)) return std::nullopt;
+  TypedView v = args.typed(i, name, {napi_float32_array});
+  expect_length(args, name, v, length, why);
+  return v;
+}
+
 }  // namespace binding
 }  // namespace bitnet

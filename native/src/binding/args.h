@@ -6,8 +6,12 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "core/backend.h"
 
 namespace bitnet {
 namespace binding {
@@ -28,7 +32,19 @@ struct TypedView {
   uint8_t* data;      // first element of the view (nullptr only when length is 0)
   size_t length;      // elements
   size_t elem_size;   // bytes
+  // Where the memory lives. A JS typed array is host memory; device-resident storage (Metal
+  // buffers) will say so here, and its kernels will run on that device's backend.
+  Device device = Device::Cpu;
 };
+
+// The backend that runs a kernel on `v`'s memory: the binding's only way to a kernel.
+inline Backend& backend_of(const TypedView& v) { return backend_for(v.device); }
+
+// Bounds that keep every int32 accumulation exact and every index in range.
+constexpr int64_t kMaxDim = int64_t(1) << 31;
+constexpr int64_t kMaxK = int64_t(1) << 22;
+// "No index": what the kernels return when every element was valid.
+constexpr size_t kNone = std::numeric_limits<size_t>::max();
 
 // Whether `v` is an ArrayBuffer, or a typed array / DataView over one, that was detached
 // (dispose()d, free()d or transferred). SharedArrayBuffers are never detached.
@@ -88,6 +104,12 @@ void check_elements(const Args& args, int64_t rows, int64_t cols, const char* ro
 bool overlaps(const TypedView& a, const TypedView& b);
 // An output `name` must not share memory with `other` (an input or an earlier output).
 void expect_disjoint(const Args& args, const char* name, const TypedView& v, const char* other_name, const TypedView& other);
+// Every element of the float32 view `v` must be finite and positive (quantization scales).
+void check_scales(const Args& args, const char* name, const TypedView& v);
+// An optional Float32Array argument: null, or a view of exactly `length` elements.
+std::optional<TypedView> optional_f32(const Args& args, size_t i, const char* name, uint64_t length, const char* why);
+inline const float* data_of(const std::optional<TypedView>& v) { return v ? reinterpret_cast<const float*>(v->data) : nullptr; }
+inline float* mutable_data_of(const std::optional<TypedView>& v) { return v ? reinterpret_cast<float*>(v->data) : nullptr; }
 
 }  // namespace binding
 }  // namespace bitnet

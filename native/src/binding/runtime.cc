@@ -106,9 +106,10 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
     }
     isa.Set("supported", strings(env, supported));
 
+    Backend& host = backend_for(Device::Cpu);
     Napi::Array families = Napi::Array::New(env);
     uint32_t k = 0;
-    for (const FamilyInfo& fi : cpu_backend().families()) {
+    for (const FamilyInfo& fi : host.families()) {
       Napi::Object o = Napi::Object::New(env);
       o.Set("name", fi.name);
       o.Set("chosen", fi.chosen);
@@ -122,6 +123,16 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
       if (i != Isa::Scalar && isa_flags(i)[0] != 0) flags.Set(isa_name(i), isa_flags(i));
     }
 
+    // Each kernel export with its family (the variant running it is the family's "chosen").
+    Napi::Array kernels = Napi::Array::New(env);
+    uint32_t e = 0;
+    for (const KernelExport& ke : kernel_exports()) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("name", ke.name);
+      o.Set("family", ke.family);
+      kernels.Set(e++, o);
+    }
+
     Napi::Object devices = Napi::Object::New(env);
     devices.Set("cpu", true);
     devices.Set("metal", metal_built());
@@ -133,7 +144,8 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
     o.Set("compiler", BITNET_COMPILER);
     o.Set("flags", flags);
     o.Set("families", families);
-    o.Set("bf16Gemm", cpu_backend().bf16_gemm_native() ? "native" : "fp32");
+    o.Set("kernels", kernels);
+    o.Set("bf16Gemm", host.bf16_gemm_native() ? "native" : "fp32");
     o.Set("devices", devices);
 #ifdef BITNET_SANITIZED
     o.Set("sanitized", true);

@@ -50,7 +50,7 @@ void offset_buffer_count(Napi::Env env, const Allocation* a, int sign) {
 void release_counted(Napi::Env env, Allocation* a) {
   if (a->freed) return;
   offset_buffer_count(env, a, +1);
-  cpu_backend().release(a);
+  backend_for(Device::Cpu).release(a);
   report_external(env);
 }
 
@@ -84,7 +84,7 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
       empty.TypeTag(&kEmptyBufferTag);
       return empty;
     }
-    Allocation* a = cpu_backend().allocate(static_cast<size_t>(bytes), zero);
+    Allocation* a = backend_for(Device::Cpu).allocate(static_cast<size_t>(bytes), zero);
     if (a == nullptr) {
       throw Napi::RangeError::New(info.Env(), "alloc: could not allocate " + std::to_string(bytes) +
                                                   " bytes of tensor storage (argument 'byteLength'): out of memory");

@@ -11,6 +11,7 @@
 #include "core/attention_shape.h"
 #include "core/cross_entropy.h"
 #include "core/dtype.h"
+#include "core/kernel_types.h"
 #include "core/registry.h"
 #include "core/strided.h"
 
@@ -43,15 +44,15 @@ class Backend {
 
   // Quantizes m rows of k floats to int8 (rows of kp bytes, zero padded), per-row scales and
   // sums. Returns the first row holding a non-finite value, or SIZE_MAX.
-  virtual size_t quantize_activations(const float* x, size_t m, size_t k, size_t kp, int8_t* q, float* scale,
+  virtual size_t quantize_activations_int8(const float* x, size_t m, size_t k, size_t kp, int8_t* q, float* scale,
                                       int32_t* sum) = 0;
-  // Absmean ternary quantization; scale layout per `mode` (see cpu/quant/quant.h). Returns the
-  // first non-finite index, or SIZE_MAX.
-  virtual size_t quantize_weights(const float* w, size_t n, size_t k, int mode, int8_t* codes, float* scales) = 0;
-  // Packs / unpacks an [n, k] ternary matrix; layout 0 = tl256, 1 = i2s, 2 = hf. Return the
-  // first invalid flat index, or SIZE_MAX.
-  virtual size_t pack_ternary(int layout, const int8_t* w, size_t n, size_t k, uint8_t* out) = 0;
-  virtual size_t unpack_ternary(int layout, const uint8_t* packed, size_t n, size_t k, int8_t* w) = 0;
+  // Absmean ternary quantization; weight_scale_count(mode, n, k) scales. Returns the first
+  // non-finite index, or SIZE_MAX.
+  virtual size_t quantize_weights_ternary(const float* w, size_t n, size_t k, WeightScaleMode mode, int8_t* codes, float* scales) = 0;
+  // Packs / unpacks an [n, k] ternary matrix (packed_ternary_bytes(layout, n, k) bytes). Return
+  // the first invalid flat index, or SIZE_MAX.
+  virtual size_t pack_ternary(TernaryLayout layout, const int8_t* w, size_t n, size_t k, uint8_t* out) = 0;
+  virtual size_t unpack_ternary(TernaryLayout layout, const uint8_t* packed, size_t n, size_t k, int8_t* w) = 0;
   // out[m, n] = float((double(dot(w[n], x[m])) * w_scale[n or 0]) / x_scale[m]): exact int32 dots, scaled in float64;
   // x rows of kp int8 (padded), w in tl256 layout.
   // Several products of the same int8 activations in one call (each operand as in ternary_matmul).
@@ -62,10 +63,10 @@ class Backend {
 
   // fp32 C = alpha * op(A) * op(B) + beta * C, row-major (see cpu/gemm/gemm.h).
   // With bf16, operands are rounded to bfloat16 when packed (float32 accumulation).
-  // out[m, n] = x[m, :] . w[n, :] for a dense [n, k] weight matrix (format 0 f32, 1 f16, 2 bf16,
-  // 3 int8). For int8, x is int8 rows (k a multiple of 64) quantized with x_scale (127 / absmax
-  // per row), w_scale likewise per weight row, and out = dot / (x_scale * w_scale).
-  virtual void dense_matmul(int format, const void* x, size_t m, size_t k, const void* w, size_t n, const float* x_scale,
+  // out[m, n] = x[m, :] . w[n, :] for a dense [n, k] weight matrix. For DenseFormat::Int8, x is
+  // int8 rows (k a multiple of kDenseInt8Align) quantized with x_scale (127 / absmax per row),
+  // w_scale likewise per weight row, and out = dot / (x_scale * w_scale).
+  virtual void dense_matmul(DenseFormat format, const void* x, size_t m, size_t k, const void* w, size_t n, const float* x_scale,
                             const float* w_scale, float* out) = 0;
   virtual void sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha, const float* a, size_t lda,
                      const float* b, size_t ldb, float beta, float* c, size_t ldc, bool bf16) = 0;
@@ -95,8 +96,8 @@ class Backend {
   virtual void rms_norm_backward(const float* g, const float* x, const float* w, const float* rstd, size_t rows, size_t d,
                                  float* dx, float* dw) = 0;
 
-  // out = a op b element-wise (op: cpu/elementwise/elementwise.h; b unused by unary ops).
-  virtual void elementwise(int op, const float* a, const float* b, float* out, size_t n) = 0;
+  // out = a op b element-wise (b unused by unary ops).
+  virtual void elementwise(ElementwiseOp op, const float* a, const float* b, float* out, size_t n) = 0;
   // out[rows, cols] = q / scale per row (q: rows of kp int8).
   // out[i] = codes[i] * scale (ternary weight codes to floats).
   virtual void dequantize_ternary(const int8_t* codes, size_t n, float scale, float* out) = 0;
@@ -107,7 +108,7 @@ class Backend {
                     const float* sin, size_t offset, float sign) = 0;
 
   // AdamW update of n parameters in place (see cpu/elementwise/elementwise.h).
-  virtual void adamw(float* p, const float* g, float* m, float* v, size_t n, double decay, double beta1, double beta2,
+  virtual void adamw_update(float* p, const float* g, float* m, float* v, size_t n, double decay, double beta1, double beta2,
                      double step_size, double bias2_sqrt, double eps) = 0;
 
   // Sum of squares in float64 over fixed chunks added in order (the same for every thread count).
@@ -124,6 +125,9 @@ class Backend {
 };
 
 Backend& cpu_backend();
+// The backend of `device` (the CPU, or Metal where it is built); throws std::runtime_error for a
+// device this addon lacks.
+Backend& backend_for(Device device);
 
 // "cpu", "metal" or "auto". Throws bitnet::RangeError for an unknown name and bitnet::Error-like
 // std::runtime_error when the device is not built into this addon.

@@ -82,7 +82,7 @@ class CpuBackend final : public Backend {
     parallel_for(rows, min_rows, [&](size_t b, size_t e) { k.copy_rows(c, b, e); });
   }
 
-  size_t quantize_activations(const float* x, size_t m, size_t k, size_t kp, int8_t* q, float* scale,
+  size_t quantize_activations_int8(const float* x, size_t m, size_t k, size_t kp, int8_t* q, float* scale,
                               int32_t* sum) override {
     const QuantKernels& kq = quant_family().active();
     std::atomic<size_t> bad{kNone};
@@ -97,12 +97,11 @@ class CpuBackend final : public Backend {
     return bad.load();
   }
 
-  size_t quantize_weights(const float* w, size_t n, size_t k, int mode, int8_t* codes, float* scales) override {
-    return quant_family().active().quantize_weights(w, n, k, static_cast<WeightScaleMode>(mode), codes, scales);
+  size_t quantize_weights_ternary(const float* w, size_t n, size_t k, WeightScaleMode mode, int8_t* codes, float* scales) override {
+    return quant_family().active().quantize_weights_ternary(w, n, k, mode, codes, scales);
   }
 
-  size_t pack_ternary(int layout, const int8_t* w, size_t n, size_t k, uint8_t* out) override {
-    const TernaryLayout l = static_cast<TernaryLayout>(layout);
+  size_t pack_ternary(TernaryLayout l, const int8_t* w, size_t n, size_t k, uint8_t* out) override {
     // Padding weights of tl256 rows are zeros (code 1 in every 2-bit field).
     if (l == TernaryLayout::Tl256) std::fill(out, out + packed_ternary_bytes(l, n, k), uint8_t{0x55});
     const PackKernels& kp = pack_family().active();
@@ -110,8 +109,7 @@ class CpuBackend final : public Backend {
                            [&](size_t r0, size_t r1) { return kp.pack(l, w, n, k, r0, r1, out); });
   }
 
-  size_t unpack_ternary(int layout, const uint8_t* packed, size_t n, size_t k, int8_t* w) override {
-    const TernaryLayout l = static_cast<TernaryLayout>(layout);
+  size_t unpack_ternary(TernaryLayout l, const uint8_t* packed, size_t n, size_t k, int8_t* w) override {
     const PackKernels& kp = pack_family().active();
     return first_in_chunks(l == TernaryLayout::Hf ? n / 4 : n, k,
                            [&](size_t r0, size_t r1) { return kp.unpack(l, packed, n, k, r0, r1, w); });
@@ -137,11 +135,10 @@ class CpuBackend final : public Backend {
     });
   }
 
-  void dense_matmul(int format, const void* x, size_t m, size_t k, const void* w, size_t n, const float* x_scale,
+  void dense_matmul(DenseFormat f, const void* x, size_t m, size_t k, const void* w, size_t n, const float* x_scale,
                     const float* w_scale, float* out) override {
     std::lock_guard<std::mutex> lock(matmul_mutex_);
     const DenseKernels& kd = dense_family().active();
-    const DenseFormat f = static_cast<DenseFormat>(format);
     // Threads take whole quads of weight rows (the kernels' unit), at least 64 rows each so a
     // small matrix does not wake the pool for nothing.
     const size_t quads = (n + 3) / 4;
@@ -288,9 +285,9 @@ class CpuBackend final : public Backend {
     }
   }
 
-  void elementwise(int op, const float* a, const float* b, float* out, size_t n) override {
+  void elementwise(ElementwiseOp op, const float* a, const float* b, float* out, size_t n) override {
     const ElementwiseKernels& ke = elementwise_family().active();
-    run_chunked(n, [&](size_t i0, size_t i1) { ke.map(static_cast<ElementwiseOp>(op), a + i0, b == nullptr ? nullptr : b + i0, out + i0, i1 - i0); });
+    run_chunked(n, [&](size_t i0, size_t i1) { ke.map(op, a + i0, b == nullptr ? nullptr : b + i0, out + i0, i1 - i0); });
   }
 
   void dequantize_ternary(const int8_t* codes, size_t n, float scale, float* out) override {
@@ -311,10 +308,10 @@ class CpuBackend final : public Backend {
                  [&](size_t r0, size_t r1) { ke.rope(x, out, r0, r1, seq, heads, head_dim, cos, sin, offset, sign); });
   }
 
-  void adamw(float* p, const float* g, float* m, float* v, size_t n, double decay, double beta1, double beta2, double step_size,
+  void adamw_update(float* p, const float* g, float* m, float* v, size_t n, double decay, double beta1, double beta2, double step_size,
              double bias2_sqrt, double eps) override {
     const ElementwiseKernels& ke = elementwise_family().active();
-    run_chunked(n, [&](size_t i0, size_t i1) { ke.adamw(p, g, m, v, i0, i1, decay, beta1, beta2, step_size, bias2_sqrt, eps); });
+    run_chunked(n, [&](size_t i0, size_t i1) { ke.adamw_update(p, g, m, v, i0, i1, decay, beta1, beta2, step_size, bias2_sqrt, eps); });
   }
 
   double sum_squares(const float* x, size_t n) override {
@@ -427,6 +424,13 @@ bool metal_built() {
 #else
   return false;
 #endif
+}
+
+Backend& backend_for(Device device) {
+  if (device == Device::Cpu) return cpu_backend();
+  throw std::runtime_error(
+      "device 'metal' is not available: this bitnet-lab addon was built without the Metal "
+      "backend (it needs macOS and BITNET_METAL=ON); use device 'cpu' or 'auto'");
 }
 
 Backend& backend_for(const std::string& device) {

@@ -10,14 +10,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/kernel_types.h"
 #include "core/registry.h"
 
 namespace bitnet {
 
-enum class DenseFormat { F32, F16, Bf16, Int8 };
-
-// Rows of k int8 weights (and int8 activations) are padded to a multiple of this.
-constexpr size_t kDenseInt8Align = 64;
+// DenseFormat and kDenseInt8Align (int8 rows are padded to a multiple of it): core/kernel_types.h.
 
 struct DenseKernels {
   // out[i * ldo + j] = sum_k x[i * k + k'] * w[j * k + k'] for i in [0, m), j in [n0, n1).

@@ -6,11 +6,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/kernel_types.h"
 #include "core/registry.h"
 
 namespace bitnet {
 
-enum class ElementwiseOp : int { Add = 0, Sub = 1, Mul = 2, Div = 3, Relu2 = 4, Relu2Backward = 5 };
+// ElementwiseOp: core/kernel_types.h.
 
 struct ElementwiseKernels {
   // out[i] = a[i] op b[i] for i in [0, n) (Relu2 reads only a; Relu2Backward: a = x, b = g).
@@ -26,7 +27,7 @@ struct ElementwiseKernels {
                const float* sin, size_t offset, float sign);
   // One AdamW update of elements [i0, i1) in float64, PyTorch's order of operations:
   // m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p = p * decay - step_size * m / (sqrt(v) / bias2_sqrt + eps).
-  void (*adamw)(float* p, const float* g, float* m, float* v, size_t i0, size_t i1, double decay, double beta1, double beta2,
+  void (*adamw_update)(float* p, const float* g, float* m, float* v, size_t i0, size_t i1, double decay, double beta1, double beta2,
                 double step_size, double bias2_sqrt, double eps);
   // Sum of x[i]^2 over [0, n) in float64, eight partial sums in a fixed pattern.
   double (*sum_squares)(const float* x, size_t n);

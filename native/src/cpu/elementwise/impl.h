@@ -64,7 +64,7 @@ void rope(const float* x, float* out, size_t r0, size_t r1, size_t seq, size_t h
   }
 }
 
-void adamw(float* p, const float* g, float* m, float* v, size_t i0, size_t i1, double decay, double beta1, double beta2,
+void adamw_update(float* p, const float* g, float* m, float* v, size_t i0, size_t i1, double decay, double beta1, double beta2,
            double step_size, double bias2_sqrt, double eps) {
   const double a1 = 1 - beta1, a2 = 1 - beta2;
   for (size_t i = i0; i < i1; ++i) {

@@ -5,6 +5,6 @@
 namespace bitnet {
 
 const ElementwiseKernels kElementwiseNeon = {elementwise_impl::map, elementwise_impl::dequantize, elementwise_impl::scale_codes,
-                                           elementwise_impl::rope, elementwise_impl::adamw, elementwise_impl::sum_squares};
+                                           elementwise_impl::rope, elementwise_impl::adamw_update, elementwise_impl::sum_squares};
 
 }  // namespace bitnet

@@ -3,6 +3,6 @@
 
 namespace bitnet {
 
-const ElementwiseKernels kElementwiseScalar = {elementwise_impl::map, elementwise_impl::dequantize, elementwise_impl::scale_codes, elementwise_impl::rope, elementwise_impl::adamw, elementwise_impl::sum_squares};
+const ElementwiseKernels kElementwiseScalar = {elementwise_impl::map, elementwise_impl::dequantize, elementwise_impl::scale_codes, elementwise_impl::rope, elementwise_impl::adamw_update, elementwise_impl::sum_squares};
 
 }  // namespace bitnet

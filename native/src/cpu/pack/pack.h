@@ -10,14 +10,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/kernel_types.h"
 #include "core/registry.h"
 
 namespace bitnet {
 
-enum class TernaryLayout { Tl256, I2s, Hf };
-
-// Bytes of packed data for an [n, k] matrix in `layout`.
-size_t packed_ternary_bytes(TernaryLayout layout, size_t n, size_t k);
+// TernaryLayout and packed_ternary_bytes(): core/kernel_types.h.
 
 struct PackKernels {
   // Packs rows [r0, r1) of w (int8 values in {-1, 0, 1}, [n, k] row-major). Returns the flat

@@ -5,15 +5,6 @@
 
 namespace bitnet {
 
-size_t packed_ternary_bytes(TernaryLayout layout, size_t n, size_t k) {
-  switch (layout) {
-    case TernaryLayout::Tl256: return ternary_padded_n(n) * (ternary_padded_k(k) / 4);
-    case TernaryLayout::I2s: return n * k / 4;
-    case TernaryLayout::Hf: return n / 4 * k;
-  }
-  return 0;
-}
-
 namespace {
 
 using pack_impl::kNone;

@@ -54,6 +54,6 @@ size_t quantize_rows(const float* x, size_t ldx, size_t k, size_t kp, size_t r0,
 
 }  // namespace
 
-const QuantKernels kQuantAvx512 = {quantize_rows, weights_impl::quantize_weights};
+const QuantKernels kQuantAvx512 = {quantize_rows, weights_impl::quantize_weights_ternary};
 
 }  // namespace bitnet

@@ -8,16 +8,13 @@
 #include <cstring>
 #include <limits>
 
+#include "core/kernel_types.h"
 #include "core/registry.h"
 
 namespace bitnet {
 
-// Weight quantization granularity: one scale per tensor (the recipe), per output row, or per
-// group of 128 consecutive weights of a row (for experiments).
-enum class WeightScaleMode { Tensor, Channel, Group128 };
-constexpr size_t kWeightGroup = 128;
+// WeightScaleMode and weight_scale_count(): core/kernel_types.h.
 constexpr float kWeightEps = 1e-5f;
-size_t weight_scale_count(WeightScaleMode mode, size_t n, size_t k);
 
 struct QuantKernels {
   // Quantizes rows [r0, r1) of x (k floats, stride ldx) into q (stride ldq >= kp, zero padded
@@ -31,7 +28,7 @@ struct QuantKernels {
   // depend on threads or variants; codes = clamp(round_half_even(w / s), -1, 1) in float32.
   // Writes int8 values in {-1, 0, 1} and the scales (weight_scale_count of them). Returns the
   // flat index of the first NaN/infinity, or SIZE_MAX.
-  size_t (*quantize_weights)(const float* w, size_t n, size_t k, WeightScaleMode mode, int8_t* codes, float* scales);
+  size_t (*quantize_weights_ternary)(const float* w, size_t n, size_t k, WeightScaleMode mode, int8_t* codes, float* scales);
 };
 
 extern const QuantKernels kQuantScalar;

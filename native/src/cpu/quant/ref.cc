@@ -24,19 +24,6 @@ size_t quantize_rows(const float* x, size_t ldx, size_t k, size_t kp, size_t r0,
 
 }  // namespace
 
-const QuantKernels kQuantScalar = {quantize_rows, weights_impl::quantize_weights};
-
-}  // namespace bitnet
-
-namespace bitnet {
-
-size_t weight_scale_count(WeightScaleMode mode, size_t n, size_t k) {
-  switch (mode) {
-    case WeightScaleMode::Tensor: return 1;
-    case WeightScaleMode::Channel: return n;
-    case WeightScaleMode::Group128: return n * ((k + kWeightGroup - 1) / kWeightGroup);
-  }
-  return 0;
-}
+const QuantKernels kQuantScalar = {quantize_rows, weights_impl::quantize_weights_ternary};
 
 }  // namespace bitnet

@@ -58,7 +58,7 @@ inline size_t first_nonfinite(const float* w, size_t len) {
   return std::numeric_limits<size_t>::max();
 }
 
-inline size_t quantize_weights(const float* w, size_t n, size_t k, WeightScaleMode mode, int8_t* codes, float* scales) {
+inline size_t quantize_weights_ternary(const float* w, size_t n, size_t k, WeightScaleMode mode, int8_t* codes, float* scales) {
   const size_t none = std::numeric_limits<size_t>::max();
   // Spans are quantized in flat order, so the first failing span holds the first bad value.
   auto span = [&](size_t begin, size_t len, float* scale) {

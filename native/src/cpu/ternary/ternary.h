@@ -18,15 +18,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/kernel_types.h"
 #include "core/registry.h"
 
 namespace bitnet {
 
-constexpr size_t kTernaryBlock = 256;  // weights per packed block
-constexpr size_t kTernaryBlockBytes = 64;
-
-static inline size_t ternary_padded_k(size_t k) { return (k + kTernaryBlock - 1) / kTernaryBlock * kTernaryBlock; }
-static inline size_t ternary_padded_n(size_t n) { return (n + 3) / 4 * 4; }
 // Byte offset of block `block` of row `row` in a tl256 matrix with padded row length kp.
 static inline size_t tl256_offset(size_t kp, size_t row, size_t block) {
   return (row / 4) * kp + block * kTernaryBlockBytes * 4 + (row % 4) * kTernaryBlockBytes;
