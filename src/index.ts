@@ -147,5 +147,6 @@ export {
   HFBitNet,
 } from "./infer";
 export { InterruptedError, interruptRunning, onInterrupt } from "./runtime";
+export { FormatError } from "./errors";
 // The differentiable concat (ops) supersedes the tensor module's for f32 inputs.
 export { concat } from "./ops";

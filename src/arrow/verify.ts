@@ -10,13 +10,17 @@
 //
 // Layouts follow Arrow's Schema.fbs / Message.fbs / File.fbs; slot numbers are the fields'
 // declaration order (a union takes two slots: its type byte, then its offset).
+import { FormatError } from "../errors";
 
 /**
  * Thrown when bytes are not well-formed Arrow IPC (empty, truncated, not Arrow, or corrupt); the
  * message starts with the file or function it concerns and says what is wrong.
  */
-export class ArrowFormatError extends Error {
+export class ArrowFormatError extends FormatError {
   override name = "ArrowFormatError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("Arrow IPC", message, options);
+  }
 }
 
 const MAX_DEPTH = 64;

@@ -2,7 +2,8 @@
 import { AnyDataArray, DType, describe } from "../tensor/dtype";
 import { Generator } from "../tensor/random";
 import { Tensor } from "../tensor/tensor";
-import { checkGenerator, checkInteger, randomPermutation } from "./random";
+import { checkGenerator, randomPermutation } from "./random";
+import { checkInteger } from "../validate";
 
 /** One mini-batch: rows of the inputs and the matching rows of the targets. */
 export interface Batch<X extends DType = DType, Y extends DType = DType> {
@@ -66,7 +67,7 @@ export function batches<X extends DType, Y extends DType>(
   }
   const rows = x.shape[0];
   if (rows === 0) throw new RangeError(`${fn}: x and y have no rows`);
-  checkInteger(batchSize, fn, "batchSize", 1);
+  checkInteger(fn, "batchSize", batchSize, 1);
   checkGenerator(generator, fn);
   if (opts !== undefined && (typeof opts !== "object" || opts === null)) throw new TypeError(`${fn}: options must be an object, received ${describe(opts)}`);
   const dropLast = opts?.dropLast ?? false;

@@ -14,13 +14,6 @@ export function checkGenerator(generator: unknown, fn: string, arg = "generator"
   return generator;
 }
 
-/** Throws unless `value` is an integer >= `min`; TypeError for a non-number, RangeError otherwise. */
-export function checkInteger(value: unknown, fn: string, arg: string, min: number): number {
-  if (typeof value !== "number") throw new TypeError(`${fn}: ${arg} must be an integer >= ${min}, received ${describe(value)}`);
-  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${fn}: ${arg} must be an integer >= ${min}, received ${value}`);
-  return value;
-}
-
 /**
  * `count` integers uniform in [0, high), two 32-bit words each. The words make a 53-bit float
  * in [0, 1) (the same construction as numpy's random_sample), scaled and floored: the bias is at

@@ -7,7 +7,8 @@ import { tensorFromArrow } from "../arrow/tensor";
 import { describe } from "../tensor/dtype";
 import { Generator } from "../tensor/random";
 import { Tensor } from "../tensor/tensor";
-import { checkGenerator, checkInteger, uniformIntegers } from "./random";
+import { checkGenerator, uniformIntegers } from "./random";
+import { checkInteger } from "../validate";
 import { CharTokenizer, Tokenizer, isTokenizer } from "./tokenizer";
 
 /** Tokens per block of the train/validation split. */
@@ -147,7 +148,7 @@ export class TextDataset {
     const options = checkOptionsObject(opts, fn);
     const tokenizer = checkTokenizer(options.tokenizer, fn);
     let vocabSize: number;
-    if (options.vocabSize !== undefined) vocabSize = checkInteger(options.vocabSize, fn, "vocabSize", 1);
+    if (options.vocabSize !== undefined) vocabSize = checkInteger(fn, "vocabSize", options.vocabSize, 1);
     else if (tokenizer !== undefined) vocabSize = tokenizer.vocabSize;
     else {
       let max = 0;
@@ -281,8 +282,8 @@ export class TextDataset {
    */
   batch(batchSize: number, seqLen: number, generator: Generator): TokenBatch {
     const fn = "TextDataset.batch";
-    checkInteger(batchSize, fn, "batchSize", 1);
-    checkInteger(seqLen, fn, "seqLen", 1);
+    checkInteger(fn, "batchSize", batchSize, 1);
+    checkInteger(fn, "seqLen", seqLen, 1);
     checkGenerator(generator, fn);
     const train = this.train;
     const high = train.length - seqLen - 1;
@@ -306,7 +307,7 @@ export class TextDataset {
    * Number of validation windows of `seqLen` tokens: floor((validation.length - 1) / seqLen).
    */
   validationWindows(seqLen: number): number {
-    checkInteger(seqLen, "TextDataset.validationWindows", "seqLen", 1);
+    checkInteger("TextDataset.validationWindows", "seqLen", seqLen, 1);
     return this.validation.length === 0 ? 0 : Math.floor((this.validation.length - 1) / seqLen);
   }
 
@@ -322,8 +323,8 @@ export class TextDataset {
    */
   validationBatches(batchSize: number, seqLen: number): IterableIterator<TokenBatch> {
     const fn = "TextDataset.validationBatches";
-    checkInteger(batchSize, fn, "batchSize", 1);
-    checkInteger(seqLen, fn, "seqLen", 1);
+    checkInteger(fn, "batchSize", batchSize, 1);
+    checkInteger(fn, "seqLen", seqLen, 1);
     const validation = this.validation;
     const windows = this.validationWindows(seqLen);
     if (windows < 1) {

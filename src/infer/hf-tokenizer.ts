@@ -18,14 +18,18 @@
 import { Tokenizer as LibTokenizer } from "@huggingface/tokenizers";
 import { readFileBytes } from "../io/file-bytes";
 import { describe } from "../tensor/dtype";
+import { FormatError } from "../errors";
 
 /**
  * A Hugging Face file (config.json, tokenizer.json, model.safetensors, its index) that does not
  * hold what it must or holds something bitnet-lab does not read; the message names the file, the
  * field or tensor, and the problem.
  */
-export class HFFormatError extends Error {
+export class HFFormatError extends FormatError {
   override name = "HFFormatError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("Hugging Face", message, options);
+  }
 }
 
 /** Options of {@link HFTokenizer.fromJSON} and {@link HFTokenizer.fromFile}. */

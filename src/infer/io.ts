@@ -12,13 +12,17 @@ import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import { PackedLayer, PackedModel } from "./pack";
 import { NORMS, PROJECTIONS, projectionShape } from "./layout";
+import { FormatError } from "../errors";
 
 const FORMAT = "bitnet-lab.packed";
 const VERSION = "1";
 
 /** Thrown for a file that is not a packed model of the expected layout. */
-export class PackedModelFormatError extends Error {
+export class PackedModelFormatError extends FormatError {
   override name = "PackedModelFormatError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("packed model", message, options);
+  }
 }
 
 /** Writes a packed model (atomically: the file holds the old or the complete new model). */

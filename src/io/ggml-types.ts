@@ -12,13 +12,17 @@ import { PackedTernary, findInvalidTernaryCode, packTernary } from "../quant";
 import { describe } from "../tensor/dtype";
 import { f16BitsToNumber, numberToF16Bits } from "../tensor/half";
 import { Tensor } from "../tensor/tensor";
+import { FormatError } from "../errors";
 
 /**
  * A GGUF file (or a ggml tensor's bytes) that breaks the format; the message names the file
  * (or "<buffer>"), the key or tensor, the problem and what was expected.
  */
-export class GGUFFormatError extends Error {
+export class GGUFFormatError extends FormatError {
   override name = "GGUFFormatError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("GGUF", message, options);
+  }
 }
 
 /** ggml type ids (the `type` field of a GGUF tensor info). I2_S (36) is bitnet.cpp's own. */

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { writeFileAtomic, fsReason } from "./atomic";
+export { FormatError } from "../errors";
 export {
   SafetensorsFormatError,
   SafetensorsTensorInfo,

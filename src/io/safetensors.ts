@@ -18,10 +18,14 @@ import { DType, describe } from "../tensor/dtype";
 import { MAX_DIMS, formatShape } from "../tensor/shape";
 import { Tensor } from "../tensor/tensor";
 import { fsReason, writeFileAtomic } from "./atomic";
+import { FormatError } from "../errors";
 
 /** A safetensors file (or header) that breaks the format; the message names the file and the problem. */
-export class SafetensorsFormatError extends Error {
+export class SafetensorsFormatError extends FormatError {
   override name = "SafetensorsFormatError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("safetensors", message, options);
+  }
 }
 
 /** Largest JSON header read or written, in bytes (the reference implementation's limit). */

@@ -10,7 +10,8 @@ import { formatShape } from "../tensor/shape";
 import { Generator } from "../tensor/random";
 import { add, causalAttention, crossEntropy, linear, mul, relu, relu2, rope, ropeTables, silu, RopeTables } from "../ops";
 import { Module, ModuleList, scopedForward } from "./module";
-import { BitLinear, Embedding, Linear, RMSNorm, checkOptionsObject, checkPositiveInteger } from "./layers";
+import { BitLinear, Embedding, Linear, RMSNorm, checkOptionsObject } from "./layers";
+import { checkBoolean, checkChoice, checkNumber, checkPositiveInteger } from "../validate";
 
 /** The projection kinds: BitNet b1.58 ternary (`BitLinear`) or full-precision (`Linear`). */
 export type LinearKind = "bitnet" | "fp32";
@@ -90,22 +91,6 @@ const CONFIG_KEYS: readonly (keyof BitNetConfig)[] = [
   "backward_precision",
 ];
 
-function checkPositiveNumber(fn: string, arg: string, v: unknown): asserts v is number {
-  if (typeof v !== "number") throw new TypeError(`${fn}: ${arg} must be a finite number > 0, received ${describe(v)}`);
-  if (!(v > 0 && Number.isFinite(v))) throw new RangeError(`${fn}: ${arg} must be a finite number > 0, received ${v}`);
-}
-
-function checkBoolean(fn: string, arg: string, v: unknown): asserts v is boolean {
-  if (typeof v !== "boolean") throw new TypeError(`${fn}: ${arg} must be a boolean, received ${describe(v)}`);
-}
-
-function checkChoice<T extends string>(fn: string, arg: string, v: unknown, choices: readonly T[]): asserts v is T {
-  const quoted = choices.map((c) => `'${c}'`);
-  const list = quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(", ")} or ${quoted[quoted.length - 1]}`;
-  if (typeof v !== "string") throw new TypeError(`${fn}: ${arg} must be ${list}, received ${describe(v)}`);
-  if (!(choices as readonly string[]).includes(v)) throw new RangeError(`${fn}: ${arg} must be ${list}, received ${describe(v)}`);
-}
-
 /**
  * Validates `config` and fills in the defaults (see BitNetConfig). Unknown keys are errors (a
  * misspelt field would otherwise be ignored). Errors are TypeError/RangeError whose message
@@ -143,8 +128,8 @@ export function resolveBitNetConfig(config: BitNetConfig, fn = "resolveBitNetCon
     backward_precision: config.backward_precision ?? "fp32",
   };
   checkPositiveInteger(fn, field("num_key_value_heads"), out.num_key_value_heads);
-  checkPositiveNumber(fn, field("rope_theta"), out.rope_theta);
-  checkPositiveNumber(fn, field("rms_norm_eps"), out.rms_norm_eps);
+  checkNumber(fn, field("rope_theta"), out.rope_theta, "a finite number > 0", (v) => v > 0 && Number.isFinite(v));
+  checkNumber(fn, field("rms_norm_eps"), out.rms_norm_eps, "a finite number > 0", (v) => v > 0 && Number.isFinite(v));
   checkChoice(fn, field("hidden_act"), out.hidden_act, ["relu2", "silu"]);
   checkBoolean(fn, field("tie_word_embeddings"), out.tie_word_embeddings);
   checkPositiveInteger(fn, field("max_position_embeddings"), out.max_position_embeddings);

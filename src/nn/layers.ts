@@ -7,6 +7,7 @@ import { Generator, defaultGenerator } from "../tensor/random";
 import { embedding, linear, rmsNorm } from "../ops";
 import { bitLinear } from "../ops/bitlinear";
 import { Module } from "./module";
+import { checkPositiveInteger } from "../validate";
 
 /** Options of the layers with random weights. */
 export interface InitOptions {
@@ -28,12 +29,6 @@ export interface BitLinearLayerOptions extends InitOptions {
 
 /** Standard deviation of the initial weights (the BitNet/LLaMA initializer_range). */
 export const INIT_STD = 0.02;
-
-/** Throws unless `v` is a positive integer; messages start with `fn` and name `arg`. */
-export function checkPositiveInteger(fn: string, arg: string, v: unknown): asserts v is number {
-  if (typeof v !== "number") throw new TypeError(`${fn}: ${arg} must be a positive integer, received ${describe(v)}`);
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${fn}: ${arg} must be a positive integer, received ${v}`);
-}
 
 /** Throws unless `opts` is undefined or a plain options object. */
 export function checkOptionsObject(fn: string, opts: unknown, example: string): void {

@@ -10,6 +10,7 @@ import { describe } from "../tensor/dtype";
 import { formatShape } from "../tensor/shape";
 import { record } from "../autograd/tape";
 import { checkInput, checkNumber, readF32 } from "./util";
+import { checkInteger } from "../validate";
 
 /** Cosine and sine of the RoPE angles: row-major [positions, headDim / 2]. */
 export interface RopeTables {
@@ -17,11 +18,6 @@ export interface RopeTables {
   headDim: number;
   cos: Float32Array;
   sin: Float32Array;
-}
-
-function checkInteger(fn: string, arg: string, v: unknown, min: number, what: string): asserts v is number {
-  if (typeof v !== "number") throw new TypeError(`${fn}: ${arg} must be ${what}, received ${describe(v)}`);
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: ${arg} must be ${what}, received ${v}`);
 }
 
 function checkOptions(fn: string, opts: unknown): void {
@@ -38,12 +34,12 @@ function checkOptions(fn: string, opts: unknown): void {
  */
 export function ropeTables(seqLen: number, headDim: number, theta = 10000, offset = 0): RopeTables {
   const fn = "ropeTables";
-  checkInteger(fn, "seqLen", seqLen, 1, "a positive integer");
-  checkInteger(fn, "headDim", headDim, 2, "a positive even integer");
+  checkInteger(fn, "seqLen", seqLen, 1, Number.MAX_SAFE_INTEGER, "a positive integer");
+  checkInteger(fn, "headDim", headDim, 2, Number.MAX_SAFE_INTEGER, "a positive even integer");
   if (headDim % 2 !== 0) throw new RangeError(`${fn}: headDim must be a positive even integer, received ${headDim}`);
   checkNumber(fn, "theta", theta);
   if (theta <= 0) throw new RangeError(`${fn}: theta must be positive, received ${theta}`);
-  checkInteger(fn, "offset", offset, 0, "a non-negative integer");
+  checkInteger(fn, "offset", offset, 0, Number.MAX_SAFE_INTEGER, "a non-negative integer");
   const half = headDim / 2;
   const inv = new Float64Array(half);
   for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / headDim);
@@ -93,7 +89,7 @@ export function rope(x: Tensor<"f32">, tables: RopeTables, opts?: { offset?: num
   }
   checkOptions(fn, opts);
   const offset = opts?.offset ?? 0;
-  checkInteger(fn, "opts.offset", offset, 0, "a non-negative integer");
+  checkInteger(fn, "opts.offset", offset, 0, Number.MAX_SAFE_INTEGER, "a non-negative integer");
   const rows = cos.length / half;
   if (rows < offset + T) {
     throw new RangeError(`${fn}: tables must have at least ${offset + T} rows (offset ${offset} + sequence length ${T}) of ${half} values, received ${rows} rows`);

@@ -5,6 +5,7 @@
 // Hugging Face) and the kernels' own "tl256" layout; ternaryMatmul runs on tl256 and repacks
 // other layouts once, caching the result on the PackedTernary.
 import * as native from "../backend/kernels";
+import { renameFunction } from "../validate";
 import type { TernaryLayout, WeightScaleMode } from "../backend/kernels";
 
 export type { TernaryLayout, WeightScaleMode };
@@ -68,7 +69,7 @@ export function quantizeActivationsInt8(x: Tensor<"f32">, opts?: { into?: Quanti
       native.quantizeActivationsInt8(xc.data(), m, k, into.padded.data(), into.scales.data(), into.sums.data());
       return into;
     } catch (e) {
-      throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^quantizeActivationsInt8:/, `${fn}:`) }) : e;
+      throw renameFunction(e, fn);
     } finally {
       if (xc !== x) xc.dispose();
     }
@@ -87,7 +88,7 @@ export function quantizeActivationsInt8(x: Tensor<"f32">, opts?: { into?: Quanti
     padded.dispose();
     scales.dispose();
     sums.dispose();
-    throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^quantizeActivationsInt8:/, `${fn}:`) }) : e;
+    throw renameFunction(e, fn);
   } finally {
     if (xc !== x) xc.dispose();
   }
@@ -378,7 +379,7 @@ function matmulPacked(
     native.ternaryMatmul(x.padded.data(), m, k, x.scales.data(), x.sums.data(), packed.data.data(), n, scale.data(), out.data());
   } catch (e) {
     if (out !== into) out.dispose();
-    throw e instanceof Error ? Object.assign(e, { message: e.message.replace(/^ternaryMatmul:/, `${fn}:`) }) : e;
+    throw renameFunction(e, fn);
   } finally {
     if (ownScale) scale.dispose();
   }

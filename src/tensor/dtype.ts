@@ -1,6 +1,7 @@
 // Element types. f16 and bf16 are stored as raw 16-bit patterns (Uint16Array); ternary2 packs
 // four weights a byte (code = w + 1, element i at bits 2*(i%4) of byte i/4, low bits first).
 // Kernels that prefer other packed layouts (I2_S, the Hugging Face layout) repack on load.
+import { describe, withArticle } from "../validate";
 
 /** Tensor element types. */
 export type DType = "f32" | "f16" | "bf16" | "i8" | "i32" | "u8" | "ternary2";
@@ -84,21 +85,5 @@ export function dtypeOfArray(array: ArrayBufferView): DType | undefined {
   return undefined;
 }
 
-/** A short description of a value for error messages. */
-export function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (value === undefined) return "undefined";
-  if (typeof value === "string") return `'${value.length > 40 ? value.slice(0, 40) + "..." : value}'`;
-  if (typeof value === "bigint") return `${value}n`;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as { length?: number }).length ?? value.byteLength})`;
-  if (typeof value === "function") return "a function";
-  const name = (value as object).constructor?.name;
-  return name && name !== "Object" ? withArticle(name) : "an object";
-}
-
-/** "a Float32Array", "an Int32Array": the indefinite article a word takes (by its first letter). */
-export function withArticle(word: string): string {
-  return `${/^[aeiou]/i.test(word) ? "an" : "a"} ${word}`;
-}
+// describe() and withArticle() live in the validation module; re-exported for the tensor layer.
+export { describe, withArticle };

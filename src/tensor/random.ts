@@ -1,3 +1,4 @@
+import { describe } from "../validate";
 /**
  * Counter-based random numbers: Philox4x32-10 (Salmon, Moraes, Dror and Shaw,
  * "Parallel random numbers: as easy as 1, 2, 3", SC'11; the Random123 library).
@@ -182,16 +183,6 @@ export interface GeneratorState {
   seed: bigint;
   /** Number of 4-word blocks consumed so far (64-bit). */
   offset: bigint;
-}
-
-/** Human-readable rendering of an arbitrary received value for error messages. */
-function describe(value: unknown): string {
-  if (typeof value === "bigint") return `${value}n`;
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
-  if (value === null) return "null";
-  if (typeof value === "object") return Object.prototype.toString.call(value);
-  return String(value);
 }
 
 /**

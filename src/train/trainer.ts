@@ -13,6 +13,7 @@ import { noGrad } from "../autograd/tape";
 import { readSafetensors, writeSafetensors } from "../io/safetensors";
 import { Optimizer, OptimizerStateDict, clipGradNorm } from "./optim";
 import { Schedule } from "./schedule";
+import { checkInteger } from "../validate";
 
 /** What the trainer needs from a model (implemented by nn's Module). */
 export interface TrainableModel {
@@ -119,12 +120,6 @@ export class TrainingDivergedError extends Error {
 
 const CHECKPOINT_FORMAT = "bitnet-lab/trainer-checkpoint/1";
 
-function checkPositiveInteger(fn: string, name: string, v: unknown, allowZero = false): number {
-  if (typeof v !== "number") throw new TypeError(`${fn}: ${name} must be an integer >= ${allowZero ? 0 : 1}, received ${describe(v)}`);
-  if (!Number.isInteger(v) || v < (allowZero ? 0 : 1)) throw new RangeError(`${fn}: ${name} must be an integer >= ${allowZero ? 0 : 1}, received ${describe(v)}`);
-  return v;
-}
-
 function defaultDispose(batch: unknown): void {
   if (batch instanceof Tensor) {
     batch.dispose();
@@ -174,7 +169,7 @@ export class Trainer<B = unknown> {
     if (opts.gradClip !== undefined && !(typeof opts.gradClip === "number" && opts.gradClip > 0 && Number.isFinite(opts.gradClip))) {
       throw new RangeError(`${fn}: gradClip must be a finite number > 0, received ${describe(opts.gradClip)}`);
     }
-    checkPositiveInteger(fn, "accumulationSteps", opts.accumulationSteps ?? 1);
+    checkInteger(fn, "accumulationSteps", opts.accumulationSteps ?? 1, 1);
     const seed = opts.seed ?? 0;
     if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`${fn}: seed must be a non-negative safe integer, received ${describe(seed)}`);
     this.#opts = opts;
@@ -236,9 +231,9 @@ export class Trainer<B = unknown> {
   async fit(opts: FitOptions): Promise<FitResult> {
     const fn = "Trainer.fit";
     if (opts === null || typeof opts !== "object") throw new TypeError(`${fn}: options must be an object like { steps }, received ${describe(opts)}`);
-    const steps = checkPositiveInteger(fn, "steps", opts.steps, true);
-    const evalEvery = checkPositiveInteger(fn, "evalEvery", opts.evalEvery ?? 0, true);
-    const checkpointEvery = checkPositiveInteger(fn, "checkpointEvery", opts.checkpointEvery ?? 0, true);
+    const steps = checkInteger(fn, "steps", opts.steps, 0);
+    const evalEvery = checkInteger(fn, "evalEvery", opts.evalEvery ?? 0, 0);
+    const checkpointEvery = checkInteger(fn, "checkpointEvery", opts.checkpointEvery ?? 0, 0);
     if (evalEvery > 0 && !this.#opts.evaluate) throw new Error(`${fn}: evalEvery needs an evaluate function in the Trainer options`);
     if (opts.checkpointPath !== undefined && (typeof opts.checkpointPath !== "string" || opts.checkpointPath === "")) {
       throw new TypeError(`${fn}: checkpointPath must be a non-empty string, received ${describe(opts.checkpointPath)}`);

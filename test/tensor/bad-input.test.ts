@@ -195,19 +195,19 @@ function creationCases(): TCase[] {
   cases.push({ label: "rand: low > high", call: () => ANY(rand)([2], { low: 2, high: 1 }), error: RangeError, message: /^rand: low must be less than high; received low=2, high=1$/ });
   cases.push({ label: "rand: low == high", call: () => ANY(rand)([2], { low: 1, high: 1 }), error: RangeError, message: /^rand: low must be less than high/ });
   for (const k of ["low", "high"]) {
-    cases.push({ label: `rand: ${k} a string is a TypeError`, call: () => ANY(rand)([2], { [k]: "1" }), error: TypeError, message: new RegExp(`^rand: ${k} must be a finite number; received "1"$`) });
+    cases.push({ label: `rand: ${k} a string is a TypeError`, call: () => ANY(rand)([2], { [k]: "1" }), error: TypeError, message: new RegExp(`^rand: ${k} must be a finite number; received '1'$`) });
   }
   for (const [k, v] of [["mean", NaN], ["std", -1], ["std", Infinity], ["std", NaN]] as const) {
     cases.push({ label: `randn: ${k} ${v}`, call: () => ANY(randn)([2], { [k]: v }), error: RangeError, message: new RegExp(`^randn: ${k} must be a finite.*received ${v}$`) });
   }
-  cases.push({ label: "randn: mean a string", call: () => ANY(randn)([2], { mean: "x" }), error: TypeError, message: /^randn: mean must be a finite number; received "x"$/ });
+  cases.push({ label: "randn: mean a string", call: () => ANY(randn)([2], { mean: "x" }), error: TypeError, message: /^randn: mean must be a finite number; received 'x'$/ });
   cases.push({
     label: "randn: mean a string is a TypeError",
     call: () => ANY(randn)([2], { mean: "x" }),
     error: TypeError,
     message: /^randn: mean/,
   });
-  cases.push({ label: "randn: std a string is a TypeError", call: () => ANY(randn)([2], { std: "1" }), error: TypeError, message: /^randn: std must be a finite, non-negative number; received "1"$/ });
+  cases.push({ label: "randn: std a string is a TypeError", call: () => ANY(randn)([2], { std: "1" }), error: TypeError, message: /^randn: std must be a finite, non-negative number; received '1'$/ });
 
   // full: the fill value.
   cases.push({ label: "full: value a string", call: () => ANY(full)([2], "x"), error: TypeError, message: /^full: value must be a number, received 'x'$/ });

@@ -465,7 +465,7 @@ describe("argument validation", () => {
       [2 ** 53, "9007199254740992"],
       [-1n, "-1n"],
       [2n ** 64n, "18446744073709551616n"],
-      ["7", '"7"'],
+      ["7", "'7'"],
       [null, "null"],
     ];
     for (const [seed, shown] of bad) {

@@ -182,12 +182,21 @@ Args::Args(const Napi::CallbackInfo& info, const char* signature, size_t require
   fn_ = name;
 }
 
+// The fields of src/validate.ts's argument errors: a caller re-raising under its own name edits
+// them (renameFunction) instead of matching the message.
+[[noreturn]] void throw_argument_error(Napi::Error e, const std::string& fn, const char* arg) {
+  e.Set("fn", Napi::String::New(e.Env(), fn));
+  e.Set("arg", Napi::String::New(e.Env(), arg));
+  throw e;
+}
+
 void Args::type_error(const char* name, const std::string& expected, const Napi::Value& got) const {
-  throw_type_error(env(), fn_ + ": argument '" + name + "' must be " + expected + ", received " + describe(got));
+  throw_argument_error(Napi::TypeError::New(env(), fn_ + ": argument '" + name + "' must be " + expected + ", received " + describe(got)), fn_,
+                       name);
 }
 
 void Args::range_error(const char* name, const std::string& expected, const std::string& got) const {
-  throw_range_error(env(), fn_ + ": argument '" + name + "' must be " + expected + ", received " + got);
+  throw_argument_error(Napi::RangeError::New(env(), fn_ + ": argument '" + name + "' must be " + expected + ", received " + got), fn_, name);
 }
 
 std::string Args::string(size_t i, const char* name) const {
