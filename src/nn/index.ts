@@ -13,6 +13,5 @@ export {
   BitNetModel,
   BitNetLM,
   BitNetLMOptions,
-  MLPClassifier,
-  MLPClassifierOptions,
 } from "./bitnet";
+export { MLPClassifier, MLPClassifierOptions } from "./mlp";

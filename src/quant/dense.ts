@@ -6,7 +6,7 @@
 import * as native from "../backend/kernels";
 import { describe } from "../tensor/dtype";
 import { Tensor } from "../tensor/tensor";
-import { paddedCols, quantizeActivationsInt8 } from "./index";
+import { paddedCols, quantizeActivationsInt8 } from "./ternary";
 
 /** Storage formats of {@link DenseWeights}. */
 export type DenseFormat = "f32" | "f16" | "bf16" | "int8";

@@ -246,7 +246,7 @@ export class Trainer<B = unknown> {
       interrupted = true;
       this.#stopRequested = true;
     });
-    const { model, optimizer } = this.#opts;
+    const { model } = this.#opts;
     const params = model.namedParameters().map(([, p]) => p);
     const endStep = this.step + steps;
     const startedAt = performance.now();
