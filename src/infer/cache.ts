@@ -6,9 +6,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe } from "../tensor/dtype";
 import { PackedModel } from "./pack";
-import { loadPackedModel } from "./io";
-import { loadGGUF } from "./gguf-model";
-import { loadHFBitNet } from "./huggingface";
+import { loadPackedModel } from "../formats/packed";
+import { loadGGUF } from "../formats/gguf";
+import { loadHFBitNet } from "../formats/huggingface";
 
 /** Counters of a {@link ModelCache}. */
 export interface ModelCacheStats {

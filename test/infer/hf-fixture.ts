@@ -2,7 +2,7 @@
 // its own regex; BPE with ignore_merges; ByteLevel decoder; TemplateProcessing adding BOS) but with
 // a vocabulary small enough to check by hand: the 256 byte symbols in LLaMA-3's order (so "Ġ" is
 // 220 and "Ċ" 198 as there), the merged tokens in merge order, then the special tokens.
-import { byteLevelAlphabet } from "../../src/infer/hf-tokenizer";
+import { byteLevelAlphabet } from "../../src/tokenizers/hf";
 
 export const LLAMA3_PATTERN =
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { Tokenizer as LibTokenizer } from "@huggingface/tokenizers";
 import { HFFormatError, HFTokenizer } from "../../src";
-import { byteLevelAlphabet, expandCaseInsensitiveGroups } from "../../src/infer/hf-tokenizer";
+import { byteLevelAlphabet, expandCaseInsensitiveGroups } from "../../src/tokenizers/hf";
 import { LLAMA3_PATTERN, MERGES, SPECIALS, byteOrder, llama3TokenizerJSON } from "./hf-fixture";
 
 const json = llama3TokenizerJSON();

@@ -25,7 +25,7 @@ import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
 import * as native from "../backend/kernels";
 import { releaseFileBytes, releaseFilePages } from "../io/file-bytes";
-import { HFTokenizer } from "./hf-tokenizer";
+import { HFTokenizer } from "../tokenizers/hf";
 import { GGUFFile, GGUFTensorInfo, GGUFTensorInput, GGUFValue, readGGUF, writeGGUF, ggufString, ggufNumber, ggufArray } from "../io/gguf";
 import {
   GGMLTypeName,
@@ -37,11 +37,10 @@ import {
   encodeI2S,
   BlockTernary,
 } from "../io/ggml-types";
-import { PackedLayer, PackedModel } from "./pack";
+import { PackedLayer, PackedModel } from "../infer/pack";
 import { NormKey, ProjectionKey, projectionShape } from "./layout";
 
-import { HFTokenizerJSON, isObject, quote, vocabularyOf, ggufTokenizerToJSON } from "./gguf-tokenizer";
-export { HFTokenizerJSON, ggufTokenizerToJSON } from "./gguf-tokenizer";
+import { HFTokenizerJSON, isObject, quote, vocabularyOf, ggufTokenizerToJSON } from "../tokenizers/gguf";
 
 /** Options of {@link exportGGUF}. */
 export interface ExportGGUFOptions {

@@ -18,11 +18,10 @@ import { SafetensorsFormatError, SafetensorsTensorInfo, parseSafetensors, readSa
 import { bf16BitsToNumber, f16BitsToNumber } from "../tensor/half";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
-import { HFFormatError, HFTokenizer } from "./hf-tokenizer";
-import { PackedLayer, PackedModel, packModel } from "./pack";
+import { HFFormatError, HFTokenizer } from "../tokenizers/hf";
+import { PackedLayer, PackedModel, packModel } from "../infer/pack";
 import { PROJECTIONS, ProjectionKey, projectionShape } from "./layout";
 
-export { HFFormatError } from "./hf-tokenizer";
 
 /** How a packed checkpoint's weight_scale relates to mean|W| (transformers' quantization_config.linear_class). */
 type LinearClass = "autobitlinear" | "bitlinear";

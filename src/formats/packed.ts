@@ -10,7 +10,7 @@ import { readFileBytes, releaseFileBytes } from "../io/file-bytes";
 import { tensorOverBytes } from "../io/views";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
-import { PackedLayer, PackedModel } from "./pack";
+import { PackedLayer, PackedModel } from "../infer/pack";
 import { NORMS, PROJECTIONS, projectionShape } from "./layout";
 import { FormatError } from "../errors";
 
