@@ -65,6 +65,18 @@ export function sumSquares(x: Float32Array): number {
   return runKernel("sumSquares", 2 * x.length, 4 * x.length, () => `n=${x.length}`, () => addon().sumSquares(x));
 }
 
+/** out[i] = weight row ids[i] (weight [rows, cols]); every id must be a row. */
+export function embeddingForward(weight: Float32Array, rows: number, cols: number, ids: Int32Array, out: Float32Array): void {
+  const n = ids.length;
+  runKernel("embeddingForward", 0, 8 * n * cols + 4 * n, () => `n=${n} V=${rows} D=${cols}`, () => addon().embeddingForward(weight, rows, cols, ids, out));
+}
+
+/** dweight[ids[i]] += grad row i, in row order (dweight [rows, cols], accumulated into). */
+export function embeddingBackward(grad: Float32Array, ids: Int32Array, rows: number, cols: number, dweight: Float32Array): void {
+  const n = ids.length;
+  runKernel("embeddingBackward", n * cols, 12 * n * cols + 4 * n, () => `n=${n} V=${rows} D=${cols}`, () => addon().embeddingBackward(grad, ids, rows, cols, dweight));
+}
+
 /** out = codes * scale. */
 export function dequantizeTernary(codes: Int8Array, scale: number, out: Float32Array): void {
   const n = out.length;

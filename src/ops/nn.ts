@@ -72,7 +72,8 @@ export function embedding(weight: Tensor<"f32">, ids: Tensor<"i32">): Tensor<"f3
       const w = wRead.data;
       out = fillOutput(Tensor.empty([...ids.shape, D], "f32", false, fn), (o) => {
         const od = o.data();
-        for (let i = 0; i < N; i++) od.set(w.subarray(id[i] * D, id[i] * D + D), i * D);
+        if (N * D >= native.NATIVE_MIN_ELEMENTS && w.length === V * D && id.length === N) native.embeddingForward(w, V, D, id, od);
+        else for (let i = 0; i < N; i++) od.set(w.subarray(id[i] * D, id[i] * D + D), i * D);
       });
     } finally {
       wRead.release();
@@ -87,10 +88,14 @@ export function embedding(weight: Tensor<"f32">, ids: Tensor<"i32">): Tensor<"f3
       const gwd = gw.data();
       const gd = gRead.data;
       const id = saved as Int32Array;
-      for (let i = 0; i < N; i++) {
-        const dst = id[i] * D;
-        const src = i * D;
-        for (let k = 0; k < D; k++) gwd[dst + k] += gd[src + k];
+      // The native kernel adds the same float32 values in the same (row) order: identical results.
+      if (N * D >= native.NATIVE_MIN_ELEMENTS && gd.length === N * D) native.embeddingBackward(gd, id, V, D, gwd);
+      else {
+        for (let i = 0; i < N; i++) {
+          const dst = id[i] * D;
+          const src = i * D;
+          for (let k = 0; k < D; k++) gwd[dst + k] += gd[src + k];
+        }
       }
       return [gw];
     } finally {

@@ -13,27 +13,24 @@
 // The tables live beside this file, one per binding file (test/native/bad-input/<binding>.ts),
 // on a shared harness (harness.ts).
 import { test } from "node:test";
+import fs from "node:fs";
+import path from "node:path";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { nodeShellWords, spawnNode } from "../node-command";
 import { addon } from "../../src/backend/addon";
 import { Binding, Case, generated, raw, num, MAX, TWO40, TWO53, info, initialThreads, initialIsa } from "./bad-input/harness";
-import { TABLE as STORAGE } from "./bad-input/storage";
-import { TABLE as MAPPED } from "./bad-input/mapped";
-import { TABLE as RUNTIME } from "./bad-input/runtime";
-import { TABLE as CONVERT } from "./bad-input/convert";
-import { TABLE as COPY } from "./bad-input/copy";
-import { TABLE as QUANT } from "./bad-input/quant";
-import { TABLE as PACK } from "./bad-input/pack";
-import { TABLE as GEMM } from "./bad-input/gemm";
-import { TABLE as ELEMENTWISE } from "./bad-input/elementwise";
-import { TABLE as NORM } from "./bad-input/norm";
-import { TABLE as ATTENTION } from "./bad-input/attention";
-import { TABLE as ROOFLINE } from "./bad-input/roofline";
-import { TABLE as DENSE } from "./bad-input/dense";
-import { TABLE as TERNARY } from "./bad-input/ternary";
 
-const TABLE: Record<string, Binding> = { ...STORAGE, ...MAPPED, ...RUNTIME, ...CONVERT, ...COPY, ...QUANT, ...PACK, ...GEMM, ...ELEMENTWISE, ...NORM, ...ATTENTION, ...ROOFLINE, ...DENSE, ...TERNARY };
+// Every table file beside the harness (one per binding file), found by listing the folder: a new
+// binding file's table needs no line here.
+const TABLE: Record<string, Binding> = Object.assign(
+  {},
+  ...fs
+    .readdirSync(path.join(__dirname, "bad-input"))
+    .filter((f) => f.endsWith(".js") && f !== "harness.js")
+    .sort()
+    .map((f) => (require(path.join(__dirname, "bad-input", f)) as { TABLE: Record<string, Binding> }).TABLE),
+);
 
 
 /** Runs one case; returns a description of what went wrong, or undefined. */

@@ -27,24 +27,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       }
     }
   }
-  register_storage(env, exports);
-  register_mapped(env, exports);
-  register_runtime(env, exports);
-  register_gemm(env, exports);
-  register_attention(env, exports);
-  register_norm(env, exports);
-  register_elementwise(env, exports);
-  register_quant(env, exports);
-  register_pack(env, exports);
-  register_ternary(env, exports);
-  register_dense(env, exports);
-  register_convert(env, exports);
-  register_copy(env, exports);
-  register_roofline(env, exports);
+  for (RegisterExports fn : binding_registrations()) fn(env, exports);
   return exports;
 }
 
 }  // namespace
+
+std::vector<RegisterExports>& binding_registrations() {
+  static auto* list = new std::vector<RegisterExports>();
+  return *list;
+}
 
 std::vector<KernelExport>& mutable_kernel_exports() {
   static auto* list = new std::vector<KernelExport>();

@@ -143,5 +143,9 @@ void register_attention(Napi::Env env, Napi::Object exports) {
   define_kernel(env, exports, "attentionBackward", AttentionBackward, "attention");
 }
 
+namespace {
+const BindingRegistration kRegistration(register_attention);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

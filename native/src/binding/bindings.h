@@ -7,22 +7,14 @@
 namespace bitnet {
 namespace binding {
 
-// Memory and runtime (not kernels).
-void register_storage(Napi::Env env, Napi::Object exports);
-void register_mapped(Napi::Env env, Napi::Object exports);
-void register_runtime(Napi::Env env, Napi::Object exports);
-// One file per kernel family (binding/<family>.cc), named as the family in native/src/cpu/.
-void register_gemm(Napi::Env env, Napi::Object exports);
-void register_attention(Napi::Env env, Napi::Object exports);
-void register_norm(Napi::Env env, Napi::Object exports);
-void register_elementwise(Napi::Env env, Napi::Object exports);
-void register_quant(Napi::Env env, Napi::Object exports);
-void register_pack(Napi::Env env, Napi::Object exports);
-void register_ternary(Napi::Env env, Napi::Object exports);
-void register_dense(Napi::Env env, Napi::Object exports);
-void register_convert(Napi::Env env, Napi::Object exports);
-void register_copy(Napi::Env env, Napi::Object exports);
-void register_roofline(Napi::Env env, Napi::Object exports);
+// Each binding file (storage, mapped, runtime, and one per kernel family, named as the family in
+// native/src/cpu/) registers its exports with a static BindingRegistration; the module's Init
+// runs every registered function, so adding a file adds its exports.
+using RegisterExports = void (*)(Napi::Env env, Napi::Object exports);
+std::vector<RegisterExports>& binding_registrations();
+struct BindingRegistration {
+  explicit BindingRegistration(RegisterExports fn) { binding_registrations().push_back(fn); }
+};
 
 // Exports `fn` as `name`, a kernel of `family`; backendInfo().kernels lists every such pair so
 // the TypeScript gateway and profiler learn each export's family from the addon.

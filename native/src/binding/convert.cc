@@ -46,5 +46,9 @@ void register_convert(Napi::Env env, Napi::Object exports) {
   define_kernel(env, exports, "convert", Convert, "convert");
 }
 
+namespace {
+const BindingRegistration kRegistration(register_convert);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

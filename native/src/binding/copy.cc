@@ -124,5 +124,9 @@ void register_copy(Napi::Env env, Napi::Object exports) {
   define_kernel(env, exports, "stridedCopy", StridedCopyBinding, "copy");
 }
 
+namespace {
+const BindingRegistration kRegistration(register_copy);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

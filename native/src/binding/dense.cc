@@ -68,5 +68,9 @@ void register_dense(Napi::Env env, Napi::Object exports) {
   define_kernel(env, exports, "denseMatmul", DenseMatmul, "dense");
 }
 
+namespace {
+const BindingRegistration kRegistration(register_dense);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

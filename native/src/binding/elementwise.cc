@@ -163,5 +163,9 @@ void register_elementwise(Napi::Env env, Napi::Object exports) {
   define_kernel(env, exports, "dequantizeTernary", DequantizeTernary, "elementwise");
 }
 
+namespace {
+const BindingRegistration kRegistration(register_elementwise);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

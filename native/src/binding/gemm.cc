@@ -80,5 +80,9 @@ void register_gemm(Napi::Env env, Napi::Object exports) {
   define_kernel(env, exports, "sgemmBf16", SgemmBf16, "gemm");
 }
 
+namespace {
+const BindingRegistration kRegistration(register_gemm);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

@@ -108,5 +108,9 @@ void register_mapped(Napi::Env env, Napi::Object exports) {
   exports.Set("releaseMappedPages", Napi::Function::New(env, ReleaseMappedPages, "releaseMappedPages"));
 }
 
+namespace {
+const BindingRegistration kRegistration(register_mapped);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

@@ -159,5 +159,9 @@ void register_norm(Napi::Env env, Napi::Object exports) {
   define_kernel(env, exports, "softmaxWeights", SoftmaxWeights, "norm");
 }
 
+namespace {
+const BindingRegistration kRegistration(register_norm);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

@@ -77,5 +77,9 @@ void register_pack(Napi::Env env, Napi::Object exports) {
   define_kernel(env, exports, "unpackTernary", UnpackTernary, "pack");
 }
 
+namespace {
+const BindingRegistration kRegistration(register_pack);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

@@ -81,5 +81,9 @@ void register_quant(Napi::Env env, Napi::Object exports) {
   define_kernel(env, exports, "quantizeWeightsTernary", QuantizeWeights, "quant");
 }
 
+namespace {
+const BindingRegistration kRegistration(register_quant);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

@@ -37,5 +37,9 @@ void register_roofline(Napi::Env env, Napi::Object exports) {
   define_kernel(env, exports, "int8DotPeak", Int8DotPeak, "roofline");
 }
 
+namespace {
+const BindingRegistration kRegistration(register_roofline);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

@@ -168,5 +168,9 @@ void register_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));
 }
 
+namespace {
+const BindingRegistration kRegistration(register_runtime);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

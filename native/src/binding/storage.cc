@@ -189,5 +189,9 @@ void register_storage(Napi::Env env, Napi::Object exports) {
   exports.Set("nativeMemory", Napi::Function::New(env, NativeMemory, "nativeMemory"));
 }
 
+namespace {
+const BindingRegistration kRegistration(register_storage);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

@@ -154,5 +154,9 @@ void register_ternary(Napi::Env env, Napi::Object exports) {
   define_kernel(env, exports, "ternaryMatmulGroup", TernaryMatmulGroup, "ternary");
 }
 
+namespace {
+const BindingRegistration kRegistration(register_ternary);
+}  // namespace
+
 }  // namespace binding
 }  // namespace bitnet

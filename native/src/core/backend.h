@@ -111,6 +111,11 @@ class Backend {
   virtual void adamw_update(float* p, const float* g, float* m, float* v, size_t n, double decay, double beta1, double beta2,
                      double step_size, double bias2_sqrt, double eps) = 0;
 
+  // Embedding lookup out[i] = w[ids[i]] and its gradient dw[ids[i]] += g[i] (rows of d floats;
+  // ids already checked to be rows of w). See cpu/embedding/embedding.h.
+  virtual void embedding_forward(const float* w, size_t d, const int32_t* ids, size_t n, float* out) = 0;
+  virtual void embedding_backward(const float* g, size_t d, const int32_t* ids, size_t n, float* dw) = 0;
+
   // Sum of squares in float64 over fixed chunks added in order (the same for every thread count).
   virtual double sum_squares(const float* x, size_t n) = 0;
 

@@ -52,6 +52,14 @@ struct FamilyInfo {
   std::vector<std::string> available;
 };
 
+// Families register a describer at load time (FamilyRegistration in their dispatch.cc), so
+// backendInfo() lists every family without a hand-kept list.
+using FamilyDescriber = FamilyInfo (*)();
+std::vector<FamilyDescriber>& family_describers();
+struct FamilyRegistration {
+  explicit FamilyRegistration(FamilyDescriber describe) { family_describers().push_back(describe); }
+};
+
 template <class Table>
 FamilyInfo describe_family(const KernelFamily<Table>& family) {
   FamilyInfo info;

@@ -10,6 +10,7 @@
 #include "cpu/copy/copy.h"
 #include "cpu/dense/dense.h"
 #include "cpu/elementwise/elementwise.h"
+#include "cpu/embedding/embedding.h"
 #include "cpu/gemm/gemm.h"
 #include "cpu/norm/norm.h"
 #include "cpu/pack/pack.h"
@@ -290,6 +291,16 @@ class CpuBackend final : public Backend {
     run_chunked(n, [&](size_t i0, size_t i1) { ke.map(op, a + i0, b == nullptr ? nullptr : b + i0, out + i0, i1 - i0); });
   }
 
+  void embedding_forward(const float* w, size_t d, const int32_t* ids, size_t n, float* out) override {
+    const EmbeddingKernels& k = embedding_family().active();
+    split_columns(d, n, [&](size_t c0, size_t c1) { k.gather(w, d, ids, n, c0, c1, out); });
+  }
+
+  void embedding_backward(const float* g, size_t d, const int32_t* ids, size_t n, float* dw) override {
+    const EmbeddingKernels& k = embedding_family().active();
+    split_columns(d, n, [&](size_t c0, size_t c1) { k.scatter_add(g, d, ids, n, c0, c1, dw); });
+  }
+
   void dequantize_ternary(const int8_t* codes, size_t n, float scale, float* out) override {
     const ElementwiseKernels& ke = elementwise_family().active();
     run_chunked(n, [&](size_t i0, size_t i1) { ke.scale_codes(codes + i0, scale, out + i0, i1 - i0); });
@@ -350,9 +361,10 @@ class CpuBackend final : public Backend {
   }
 
   std::vector<FamilyInfo> families() const override {
-    return {describe_family(attention_family()), describe_family(convert_family()), describe_family(copy_family()), describe_family(dense_family()),
-            describe_family(elementwise_family()), describe_family(gemm_family()), describe_family(norm_family()), describe_family(quant_family()),
-            describe_family(pack_family()), describe_family(ternary_family()), describe_family(roofline_family())};
+    std::vector<FamilyInfo> out;
+    for (FamilyDescriber d : family_describers()) out.push_back(d());
+    std::sort(out.begin(), out.end(), [](const FamilyInfo& a, const FamilyInfo& b) { return a.name < b.name; });
+    return out;
   }
 
  private:
@@ -394,6 +406,16 @@ class CpuBackend final : public Backend {
   // Runs f(r0, r1) over rows of `cols` elements split across the pool and returns the result of
   // the first chunk (in row order) that reports an index: what one thread walking the rows in
   // order would report, whatever the thread count.
+  // Columns [0, d) of n rows in blocks of 16 (whole cache lines, so threads never share one), at
+  // least ~32K elements a thread.
+  template <class F>
+  void split_columns(size_t d, size_t n, F&& f) {
+    constexpr size_t kBlock = 16;
+    const size_t blocks = (d + kBlock - 1) / kBlock;
+    const size_t min_blocks = std::max<size_t>(1, size_t{32768} / std::max<size_t>(1, n * kBlock));
+    parallel_for(blocks, min_blocks, [&](size_t b0, size_t b1) { f(b0 * kBlock, std::min(d, b1 * kBlock)); });
+  }
+
   template <class F>
   size_t first_in_chunks(size_t rows, size_t cols, F&& f) {
     const size_t threads = static_cast<size_t>(num_threads());

@@ -18,4 +18,8 @@ const KernelFamily<AttentionKernels>& attention_family() {
   return family;
 }
 
+namespace {
+const FamilyRegistration kRegistration([] { return describe_family(attention_family()); });
+}  // namespace
+
 }  // namespace bitnet

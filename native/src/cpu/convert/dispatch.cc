@@ -18,4 +18,8 @@ const KernelFamily<ConvertKernels>& convert_family() {
   return family;
 }
 
+namespace {
+const FamilyRegistration kRegistration([] { return describe_family(convert_family()); });
+}  // namespace
+
 }  // namespace bitnet

@@ -15,4 +15,8 @@ const KernelFamily<CopyKernels>& copy_family() {
   return family;
 }
 
+namespace {
+const FamilyRegistration kRegistration([] { return describe_family(copy_family()); });
+}  // namespace
+
 }  // namespace bitnet

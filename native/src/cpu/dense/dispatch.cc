@@ -24,4 +24,8 @@ const KernelFamily<DenseKernels>& dense_family() {
   return family;
 }
 
+namespace {
+const FamilyRegistration kRegistration([] { return describe_family(dense_family()); });
+}  // namespace
+
 }  // namespace bitnet

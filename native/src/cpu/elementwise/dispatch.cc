@@ -18,4 +18,8 @@ const KernelFamily<ElementwiseKernels>& elementwise_family() {
   return family;
 }
 
+namespace {
+const FamilyRegistration kRegistration([] { return describe_family(elementwise_family()); });
+}  // namespace
+
 }  // namespace bitnet

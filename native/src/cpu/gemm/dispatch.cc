@@ -18,4 +18,8 @@ const KernelFamily<GemmKernels>& gemm_family() {
   return family;
 }
 
+namespace {
+const FamilyRegistration kRegistration([] { return describe_family(gemm_family()); });
+}  // namespace
+
 }  // namespace bitnet

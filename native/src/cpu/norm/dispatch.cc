@@ -18,4 +18,8 @@ const KernelFamily<NormKernels>& norm_family() {
   return family;
 }
 
+namespace {
+const FamilyRegistration kRegistration([] { return describe_family(norm_family()); });
+}  // namespace
+
 }  // namespace bitnet

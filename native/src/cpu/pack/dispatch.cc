@@ -16,4 +16,8 @@ const KernelFamily<PackKernels>& pack_family() {
 }
 
 
+namespace {
+const FamilyRegistration kRegistration([] { return describe_family(pack_family()); });
+}  // namespace
+
 }  // namespace bitnet

@@ -18,4 +18,8 @@ const KernelFamily<QuantKernels>& quant_family() {
   return family;
 }
 
+namespace {
+const FamilyRegistration kRegistration([] { return describe_family(quant_family()); });
+}  // namespace
+
 }  // namespace bitnet

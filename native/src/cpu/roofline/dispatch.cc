@@ -27,4 +27,8 @@ const KernelFamily<RooflineKernels>& roofline_family() {
   return family;
 }
 
+namespace {
+const FamilyRegistration kRegistration([] { return describe_family(roofline_family()); });
+}  // namespace
+
 }  // namespace bitnet

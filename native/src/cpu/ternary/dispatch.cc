@@ -27,4 +27,8 @@ const KernelFamily<TernaryKernels>& ternary_family() {
   return family;
 }
 
+namespace {
+const FamilyRegistration kRegistration([] { return describe_family(ternary_family()); });
+}  // namespace
+
 }  // namespace bitnet

@@ -1,0 +1,8 @@
+// The embedding kernels compiled with this file's ISA flags (see impl.h).
+#include "cpu/embedding/impl.h"
+
+namespace bitnet {
+
+const EmbeddingKernels kEmbeddingScalar = {embedding_impl::gather, embedding_impl::scatter_add};
+
+}  // namespace bitnet
