@@ -104,7 +104,6 @@ export {
   TernaryHistogramOptions,
   ternaryFractions,
   ternaryHistogram,
-  ternaryHistogramFromWeights,
   LatencySeries,
   LatencyChartOptions,
   latencyChart,

@@ -15,3 +15,4 @@ export {
   BitNetLMOptions,
 } from "./bitnet";
 export { MLPClassifier, MLPClassifierOptions } from "./mlp";
+export { ternaryHistogramFromWeights } from "./ternary-codes";

@@ -6,6 +6,7 @@ import { ones, randn } from "../tensor/create";
 import { Generator, defaultGenerator } from "../tensor/random";
 import { embedding, linear, rmsNorm } from "../ops";
 import { bitLinear } from "../ops/bitlinear";
+import { quantizeWeightsTernary } from "../quant";
 import { Module } from "./module";
 import { checkPositiveInteger } from "../validate";
 
@@ -150,6 +151,17 @@ export class BitLinear extends Module {
     this.checkLive("forward");
     checkFeatures("BitLinear.forward", x, this.inFeatures);
     return bitLinear(x, this.weight, { lambda: this.#lambda, backwardPrecision: this.backwardPrecision });
+  }
+
+  /**
+   * The ternary codes ({-1, 0, +1}, i8 [outFeatures, inFeatures]) the forward pass uses: the
+   * per-tensor absmean quantization of the latent weight. A new tensor; the caller disposes it.
+   */
+  ternaryCodes(): Tensor<"i8"> {
+    this.checkLive("ternaryCodes");
+    const q = quantizeWeightsTernary(this.weight);
+    q.scales.dispose();
+    return q.codes;
   }
 
   protected override extraRepr(): string {

@@ -9,6 +9,7 @@ import { describe } from "../tensor/dtype";
 import { formatShape } from "../tensor/shape";
 import { keep } from "../tensor/scope";
 import { noGrad, zeroGrad as releaseGrads } from "../autograd/tape";
+import { checkNumber } from "../validate";
 
 /** A set of parameters sharing a learning rate and weight decay (PyTorch's param group). */
 export interface ParamGroup {
@@ -118,12 +119,6 @@ export interface Optimizer {
 }
 
 // ------------------------------------------------------------------------- validation
-
-function checkNumber(fn: string, name: string, value: unknown, expected: string, ok: (v: number) => boolean): number {
-  if (typeof value !== "number") throw new TypeError(`${fn}: ${name} must be ${expected}, received ${describe(value)}`);
-  if (!ok(value)) throw new RangeError(`${fn}: ${name} must be ${expected}, received ${describe(value)}`);
-  return value;
-}
 
 const nonNegative = (fn: string, name: string, value: unknown): number =>
   checkNumber(fn, name, value, "a finite number >= 0", (v) => Number.isFinite(v) && v >= 0);

@@ -2,6 +2,7 @@
 // operations in the same order as `def schedule(step)` in the PyTorch reference trainer (the one
 // `npm run bench -- train` runs beside ours), so both produce the same float64 values.
 import { describe } from "../tensor/dtype";
+import { checkNumber } from "../validate";
 
 /** The learning rate and the weight decay of the decayed parameter group at a step. */
 export interface ScheduleValue {
@@ -51,12 +52,6 @@ export interface ConstantOptions {
 function checkObject(fn: string, opts: unknown): Record<string, unknown> {
   if (typeof opts !== "object" || opts === null || Array.isArray(opts)) throw new TypeError(`${fn}: options must be an object, received ${describe(opts)}`);
   return opts as Record<string, unknown>;
-}
-
-function checkNumber(fn: string, name: string, value: unknown, expected: string, ok: (v: number) => boolean): number {
-  if (typeof value !== "number") throw new TypeError(`${fn}: ${name} must be ${expected}, received ${describe(value)}`);
-  if (!ok(value)) throw new RangeError(`${fn}: ${name} must be ${expected}, received ${describe(value)}`);
-  return value;
 }
 
 const nonNegative = (fn: string, name: string, value: unknown): number =>

@@ -5,8 +5,6 @@
 import { Table } from "apache-arrow";
 import { Tensor } from "../tensor/tensor";
 import { describe } from "../tensor/dtype";
-import { quantizeWeightsTernary } from "../quant";
-import { BitLinear } from "../nn/layers";
 import { Chart, VEGA_LITE_SCHEMA, VegaLiteSpec } from "./chart";
 
 /** Options every builder accepts. */
@@ -34,7 +32,7 @@ interface RowSource {
   where(i: number, field: string): string;
 }
 
-function checkOptions(fn: string, opts: unknown, keys: readonly string[]): void {
+export function checkOptions(fn: string, opts: unknown, keys: readonly string[]): void {
   if (opts === undefined) return;
   if (typeof opts !== "object" || opts === null || Array.isArray(opts)) {
     throw new TypeError(`${fn}: opts must be an object { ${keys.join(", ")} }, received ${describe(opts)}`);
@@ -44,7 +42,7 @@ function checkOptions(fn: string, opts: unknown, keys: readonly string[]): void 
   }
 }
 
-const COMMON_KEYS = ["title", "width", "height"] as const;
+export const COMMON_KEYS = ["title", "width", "height"] as const;
 
 function commonOptions(fn: string, opts: ChartCommonOptions | undefined, dflt: { title: string; width: number; height: number }): { title: string; width: number; height: number } {
   const title = opts?.title ?? dflt.title;
@@ -467,7 +465,7 @@ function countCodes(fn: string, arg: string, codes: Int8Array, base: TernaryFrac
   return { count: base.count + codes.length, minusOne: base.minusOne + m, zero: base.zero + z, plusOne: base.plusOne + p };
 }
 
-function codesOf(fn: string, arg: string, codes: unknown): TernaryFractions {
+export function codesOf(fn: string, arg: string, codes: unknown): TernaryFractions {
   let counts: TernaryFractions;
   if (codes instanceof Int8Array) {
     counts = countCodes(fn, arg, codes);
@@ -509,7 +507,12 @@ export interface ModuleLike {
   namedModules(): [string, unknown][];
 }
 
-function ternaryChart(fn: string, layers: { name: string; f: TernaryFractions }[], opts: TernaryHistogramOptions | undefined): Chart {
+/** A layer with ternary weights (BitLinear): the codes its forward pass uses, as a new tensor. */
+export interface TernaryCodesSource {
+  ternaryCodes(): Tensor;
+}
+
+export function ternaryChart(fn: string, layers: { name: string; f: TernaryFractions }[], opts: TernaryHistogramOptions | undefined): Chart {
   const { title, width, height } = commonOptions(fn, opts, { title: "Ternary weight codes per layer", width: 480, height: Math.max(60, 18 * layers.length) });
   const rows: { layer: string; code: string; order: number; fraction: number; count: number }[] = [];
   for (const { name, f } of layers) {
@@ -537,7 +540,7 @@ function ternaryChart(fn: string, layers: { name: string; f: TernaryFractions }[
   return new Chart(spec(title, body), { points: layers.length });
 }
 
-function checkLayerNames(fn: string, names: string[], arg: (i: number) => string): void {
+export function checkLayerNames(fn: string, names: string[], arg: (i: number) => string): void {
   const seen = new Map<string, number>();
   names.forEach((name, i) => {
     if (typeof name !== "string" || name === "") throw new TypeError(`${fn}: ${arg(i)} must be a non-empty string, received ${describe(name)}`);
@@ -545,36 +548,6 @@ function checkLayerNames(fn: string, names: string[], arg: (i: number) => string
     if (prev !== undefined) throw new RangeError(`${fn}: ${arg(i)} repeats the name '${name}' (first at ${arg(prev)})`);
     seen.set(name, i);
   });
-}
-
-/**
- * Quantizes each named 2-D f32 weight with {@link quantizeWeightsTernary} (per-tensor absmean,
- * as BitLinear does) and charts the fractions of -1 / 0 / +1 codes per weight. The codes are
- * disposed as soon as they are counted.
- */
-export function ternaryHistogramFromWeights(named: readonly (readonly [string, Tensor])[], opts?: TernaryHistogramOptions): Chart {
-  const fn = "ternaryHistogramFromWeights";
-  checkOptions(fn, opts, COMMON_KEYS);
-  if (!Array.isArray(named)) throw new TypeError(`${fn}: named must be an array of [name, weight] pairs, received ${describe(named)}`);
-  if (named.length === 0) throw new RangeError(`${fn}: named is empty (no weights to plot)`);
-  named.forEach((pair, i) => {
-    if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`${fn}: named[${i}] must be a [name, weight] pair, received ${describe(pair)}`);
-    const w: unknown = pair[1];
-    if (!(w instanceof Tensor)) throw new TypeError(`${fn}: named[${i}][1] must be a Tensor, received ${describe(w)}`);
-    if (w.disposed) throw new TypeError(`${fn}: named[${i}][1] ('${String(pair[0])}') was disposed`);
-    if (w.dtype !== "f32") throw new TypeError(`${fn}: named[${i}][1] ('${String(pair[0])}') must have dtype 'f32', received '${w.dtype}'`);
-    if (w.ndim !== 2) throw new RangeError(`${fn}: named[${i}][1] ('${String(pair[0])}') must be a 2-d weight, received shape [${w.shape.join(", ")}]`);
-  });
-  checkLayerNames(fn, named.map((p) => p[0]), (i) => `named[${i}][0]`);
-  const layers = named.map(([name, w], i) => {
-    const q = quantizeWeightsTernary(w as Tensor<"f32">);
-    try {
-      return { name, f: codesOf(fn, `named[${i}] codes`, q.codes) };
-    } finally {
-      q.dispose();
-    }
-  });
-  return ternaryChart(fn, layers, opts);
 }
 
 /**
@@ -590,10 +563,22 @@ export function ternaryHistogram(layers: readonly TernaryLayerCodes[] | ModuleLi
     if (typeof model !== "object" || model === null || typeof model.namedModules !== "function") {
       throw new TypeError(`${fn}: layers must be an array of { name, codes } or a model (Module), received ${describe(layers)}`);
     }
-    const weights: [string, Tensor][] = [];
-    for (const [name, m] of model.namedModules()) if (m instanceof BitLinear) weights.push([name === "" ? "weight" : `${name}.weight`, m.weight]);
-    if (weights.length === 0) throw new RangeError(`${fn}: the model has no BitLinear layers`);
-    return ternaryHistogramFromWeights(weights, opts);
+    // Ternary layers (BitLinear) offer the codes their forward pass uses; nothing here needs to
+    // know the layer class or the quantizer.
+    const layerCodes: { name: string; f: TernaryFractions }[] = [];
+    for (const [name, m] of model.namedModules()) {
+      const codesOf_ = (m as Partial<TernaryCodesSource> | null)?.ternaryCodes;
+      if (typeof codesOf_ !== "function") continue;
+      const label = name === "" ? "weight" : `${name}.weight`;
+      const codes = codesOf_.call(m);
+      try {
+        layerCodes.push({ name: label, f: codesOf(fn, `${label} codes`, codes) });
+      } finally {
+        codes.dispose();
+      }
+    }
+    if (layerCodes.length === 0) throw new RangeError(`${fn}: the model has no BitLinear layers`);
+    return ternaryChart(fn, layerCodes, opts);
   }
   if (layers.length === 0) throw new RangeError(`${fn}: layers is empty (no layers to plot)`);
   const list = layers as readonly unknown[];

@@ -33,7 +33,6 @@ export {
   ModuleLike,
   ternaryFractions,
   ternaryHistogram,
-  ternaryHistogramFromWeights,
   LatencySeries,
   LatencyChartOptions,
   latencyChart,

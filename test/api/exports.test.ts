@@ -67,3 +67,12 @@ test("the package ships no tests or benchmarks, and the kernel imports the libra
   const tslabUsers = walk("kernel").filter((f) => f !== "kernel/jupyter/tslab.ts" && /require\(\s*["']@?tslab\b|^import\s+(?!type\b)[^;]*from\s+["']@?tslab\b/m.test(fs.readFileSync(path.join(ROOT, f), "utf8")));
   assert.deepEqual(tslabUsers, []);
 });
+
+test("src/viz takes plain data: none of its files imports nn or quant", () => {
+  const dir = path.join(ROOT, "src", "viz");
+  const offenders = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".ts"))
+    .filter((f) => /from\s+["']\.\.\/(nn|quant)\b/.test(fs.readFileSync(path.join(dir, f), "utf8")));
+  assert.deepEqual(offenders, []);
+});
