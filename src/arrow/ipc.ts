@@ -37,12 +37,12 @@ export interface WriteArrowFileOptions extends IPCWriteOptions {
 
 const MAGIC = Buffer.from("ARROW1", "latin1");
 
-function checkFormat(format: unknown, fn: string): IPCFormat {
+function checkFormat(fn: string, format: unknown): IPCFormat {
   if (format !== "file" && format !== "stream") throw new TypeError(`${fn}: format must be 'file' or 'stream', received ${describe(format)}`);
   return format;
 }
 
-function checkTable(table: unknown, fn: string): Table {
+function checkTable(fn: string, table: unknown): Table {
   if (!isArrowTable(table)) {
     throw new TypeError(`${fn}: table must be an Arrow Table (build one with tensorsToTable), received ${describe(table)}`);
   }
@@ -160,15 +160,15 @@ function validateTable(table: Table, label: string, hint: string, ErrorClass: ne
  */
 export function tableToIPCBytes(table: Table, format: IPCFormat = "file", opts?: IPCWriteOptions): Uint8Array {
   const fn = "tableToIPCBytes";
-  const t = checkTable(table, fn);
-  const f = checkFormat(format, fn);
-  const extensionTypes = checkOptions(opts, fn).extensionTypes ?? true;
+  const t = checkTable(fn, table);
+  const f = checkFormat(fn, format);
+  const extensionTypes = checkOptions(fn, opts).extensionTypes ?? true;
   if (typeof extensionTypes !== "boolean") throw new TypeError(`${fn}: extensionTypes must be a boolean, received ${describe(extensionTypes)}`);
   validateTable(t, fn, "the table's memory disagrees with its lengths (was a tensor it borrows disposed?)");
   return tableToIPC(extensionTypes ? t : stripExtensionTypes(t), f);
 }
 
-function checkOptions<T extends object>(opts: T | undefined, fn: string): Partial<T> {
+function checkOptions<T extends object>(fn: string, opts: T | undefined): Partial<T> {
   if (opts === undefined) return {};
   if (typeof opts !== "object" || opts === null || Array.isArray(opts)) throw new TypeError(`${fn}: options must be an object, received ${describe(opts)}`);
   return opts;
@@ -232,7 +232,7 @@ export function tableFromIPCBytes(bytes: Uint8Array | ArrayBuffer, label = "tabl
   return table;
 }
 
-function checkPath(p: unknown, fn: string): string {
+function checkPath(fn: string, p: unknown): string {
   if (typeof p !== "string" || p.length === 0) throw new TypeError(`${fn}: path must be a non-empty string, received ${describe(p)}`);
   return p;
 }
@@ -247,10 +247,10 @@ function checkPath(p: unknown, fn: string): string {
  */
 export function writeArrowFile(filePath: string, table: Table, opts?: WriteArrowFileOptions): void {
   const fn = "writeArrowFile";
-  const target = checkPath(filePath, fn);
-  checkTable(table, fn);
-  const options = checkOptions(opts, fn);
-  const format = checkFormat(options.format ?? "file", fn);
+  const target = checkPath(fn, filePath);
+  checkTable(fn, table);
+  const options = checkOptions(fn, opts);
+  const format = checkFormat(fn, options.format ?? "file");
   const bytes = (() => {
     try {
       return tableToIPCBytes(table, format, { extensionTypes: options.extensionTypes });
@@ -272,7 +272,7 @@ export function writeArrowFile(filePath: string, table: Table, opts?: WriteArrow
  */
 export function readArrowFile(filePath: string): Table {
   const fn = "readArrowFile";
-  const p = checkPath(filePath, fn);
+  const p = checkPath(fn, filePath);
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(p);

@@ -1,5 +1,6 @@
 // Public runtime controls: threads, ISA ceiling, devices and the backend report.
 import { addon, addonLocation, AddonLocation, NativeBackendInfo } from "./addon";
+import { renameFunction } from "../validate";
 
 /** Devices a tensor or model can live on. "auto" picks the best built backend (today: CPU). */
 export type Device = "cpu" | "metal" | "auto";
@@ -59,7 +60,6 @@ export function resolveDevice(device: Device): "cpu" | "metal" {
     return addon().selectDevice(device) as "cpu" | "metal";
   } catch (e) {
     // Name the function the user called, not the binding behind it.
-    if (e instanceof Error) e.message = e.message.replace(/^selectDevice:/, "resolveDevice:");
-    throw e;
+    throw renameFunction(e, "resolveDevice");
   }
 }

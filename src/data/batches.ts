@@ -68,7 +68,7 @@ export function batches<X extends DType, Y extends DType>(
   const rows = x.shape[0];
   if (rows === 0) throw new RangeError(`${fn}: x and y have no rows`);
   checkInteger(fn, "batchSize", batchSize, 1);
-  checkGenerator(generator, fn);
+  checkGenerator(fn, generator);
   if (opts !== undefined && (typeof opts !== "object" || opts === null)) throw new TypeError(`${fn}: options must be an object, received ${describe(opts)}`);
   const dropLast = opts?.dropLast ?? false;
   if (typeof dropLast !== "boolean") throw new TypeError(`${fn}: dropLast must be a boolean, received ${describe(dropLast)}`);

@@ -92,7 +92,7 @@ export function loadMnist(): MnistData {
  */
 export function mnistSplit(generator?: Generator, testFraction = 0.2): MnistSplit {
   const fn = "mnistSplit";
-  const g = generator === undefined ? new Generator(0) : checkGenerator(generator, fn);
+  const g = generator === undefined ? new Generator(0) : checkGenerator(fn, generator);
   if (typeof testFraction !== "number") throw new TypeError(`${fn}: testFraction must be a number in (0, 1), received ${describe(testFraction)}`);
   if (!(testFraction > 0 && testFraction < 1)) throw new RangeError(`${fn}: testFraction must be a number in (0, 1), received ${testFraction}`);
   if (cache === undefined) cache = readDigits();

@@ -7,7 +7,7 @@ const TWO_NEG_53 = 2 ** -53;
 const TWO_26 = 2 ** 26;
 
 /** Throws a TypeError naming `fn` unless `generator` is a Generator. */
-export function checkGenerator(generator: unknown, fn: string, arg = "generator"): Generator {
+export function checkGenerator(fn: string, generator: unknown, arg = "generator"): Generator {
   if (!(generator instanceof Generator)) {
     throw new TypeError(`${fn}: ${arg} must be a Generator (new Generator(seed)), received ${describe(generator)}`);
   }

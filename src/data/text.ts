@@ -90,7 +90,7 @@ export function splitTokens(ids: Int32Array): TokenSplit {
   return { train, validation };
 }
 
-function checkTokenizer(tokenizer: unknown, fn: string): Tokenizer | undefined {
+function checkTokenizer(fn: string, tokenizer: unknown): Tokenizer | undefined {
   if (tokenizer === undefined) return undefined;
   if (!isTokenizer(tokenizer)) {
     throw new TypeError(`${fn}: tokenizer must be a Tokenizer (ByteTokenizer, CharTokenizer or an object with encode, decode and vocabSize), received ${describe(tokenizer)}`);
@@ -98,7 +98,7 @@ function checkTokenizer(tokenizer: unknown, fn: string): Tokenizer | undefined {
   return tokenizer;
 }
 
-function checkOptionsObject(opts: unknown, fn: string): Record<string, unknown> {
+function checkOptionsObject(fn: string, opts: unknown): Record<string, unknown> {
   if (opts === undefined) return {};
   if (typeof opts !== "object" || opts === null || Array.isArray(opts)) throw new TypeError(`${fn}: options must be an object, received ${describe(opts)}`);
   return opts as Record<string, unknown>;
@@ -145,8 +145,8 @@ export class TextDataset {
     const fn = "TextDataset";
     if (!(ids instanceof Int32Array)) throw new TypeError(`${fn}: ids must be an Int32Array of token ids, received ${describe(ids)}`);
     if (ids.length === 0) throw new RangeError(`${fn}: ids must hold at least one token, received an empty Int32Array`);
-    const options = checkOptionsObject(opts, fn);
-    const tokenizer = checkTokenizer(options.tokenizer, fn);
+    const options = checkOptionsObject(fn, opts);
+    const tokenizer = checkTokenizer(fn, options.tokenizer);
     let vocabSize: number;
     if (options.vocabSize !== undefined) vocabSize = checkInteger(fn, "vocabSize", options.vocabSize, 1);
     else if (tokenizer !== undefined) vocabSize = tokenizer.vocabSize;
@@ -174,7 +174,7 @@ export class TextDataset {
     const fn = "TextDataset.fromText";
     if (typeof text !== "string") throw new TypeError(`${fn}: text must be a string, received ${describe(text)}`);
     if (text.length === 0) throw new RangeError(`${fn}: text must not be empty`);
-    const tok = checkTokenizer(tokenizer, fn) ?? CharTokenizer.fromText(text);
+    const tok = checkTokenizer(fn, tokenizer) ?? CharTokenizer.fromText(text);
     return new TextDataset(encodeNamed(tok, text, fn), { tokenizer: tok });
   }
 
@@ -187,7 +187,7 @@ export class TextDataset {
   static fromFile(path: string, tokenizer?: Tokenizer): TextDataset {
     const fn = "TextDataset.fromFile";
     if (typeof path !== "string" || path.length === 0) throw new TypeError(`${fn}: path must be a non-empty string, received ${describe(path)}`);
-    checkTokenizer(tokenizer, fn);
+    checkTokenizer(fn, tokenizer);
     let text: string;
     try {
       text = fs.readFileSync(path, "utf8");
@@ -209,8 +209,8 @@ export class TextDataset {
   static fromArrow(table: Table, opts?: TextDatasetArrowOptions): TextDataset {
     const fn = "TextDataset.fromArrow";
     if (!isArrowTable(table)) throw new TypeError(`${fn}: table must be an Arrow Table, received ${describe(table)}`);
-    const options = checkOptionsObject(opts, fn);
-    const tokenizer = checkTokenizer(options.tokenizer, fn);
+    const options = checkOptionsObject(fn, opts);
+    const tokenizer = checkTokenizer(fn, options.tokenizer);
     const separator = options.separator ?? "\n";
     if (typeof separator !== "string") throw new TypeError(`${fn}: separator must be a string, received ${describe(separator)}`);
     const names = table.schema.fields.map((f) => f.name);
@@ -284,7 +284,7 @@ export class TextDataset {
     const fn = "TextDataset.batch";
     checkInteger(fn, "batchSize", batchSize, 1);
     checkInteger(fn, "seqLen", seqLen, 1);
-    checkGenerator(generator, fn);
+    checkGenerator(fn, generator);
     const train = this.train;
     const high = train.length - seqLen - 1;
     if (high < 1) {

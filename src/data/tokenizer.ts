@@ -33,7 +33,7 @@ export interface Tokenizer {
   toJSON(): TokenizerJSON;
 }
 
-function checkText(text: unknown, fn: string): string {
+function checkText(fn: string, text: unknown): string {
   if (typeof text !== "string") throw new TypeError(`${fn}: text must be a string, received ${describe(text)}`);
   return text;
 }
@@ -91,7 +91,7 @@ export class ByteTokenizer implements Tokenizer {
 
   /** UTF-8 bytes of `text`, one id each. */
   encode(text: string): Int32Array {
-    const bytes = this.#encoder.encode(checkText(text, "ByteTokenizer.encode"));
+    const bytes = this.#encoder.encode(checkText("ByteTokenizer.encode", text));
     return Int32Array.from(bytes);
   }
 
@@ -173,7 +173,7 @@ export class CharTokenizer implements Tokenizer {
    */
   static fromText(text: string): CharTokenizer {
     const fn = "CharTokenizer.fromText";
-    checkText(text, fn);
+    checkText(fn, text);
     if (text.length === 0) throw new RangeError(`${fn}: text must not be empty (it has no characters to make a vocabulary of)`);
     const bmp = new Uint8Array(0x10000);
     const astral = new Set<number>();
@@ -218,7 +218,7 @@ export class CharTokenizer implements Tokenizer {
   /** Id of each code point of `text`; a character outside the vocabulary is a RangeError naming it and its position (code point index). */
   encode(text: string): Int32Array {
     const fn = "CharTokenizer.encode";
-    checkText(text, fn);
+    checkText(fn, text);
     const n = text.length;
     const out = new Int32Array(n);
     const bmp = this.#bmp;

@@ -166,7 +166,7 @@ function defineKey(obj: Record<string, string>, key: string, value: string): voi
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-function checkPath(p: unknown, fn: string): string {
+function checkPath(fn: string, p: unknown): string {
   if (typeof p !== "string" || p.length === 0) throw new TypeError(`${fn}: path must be a non-empty string, received ${describe(p)}`);
   return p;
 }
@@ -481,7 +481,7 @@ export function parseSafetensors(bytes: Uint8Array, name = "<buffer>"): Safetens
  */
 export function readSafetensorsHeader(filePath: string): SafetensorsHeader {
   const fn = "readSafetensorsHeader";
-  const p = checkPath(filePath, fn);
+  const p = checkPath(fn, filePath);
   return withFile(fn, p, (fd, size) => readHeader(fn, p, fd, size));
 }
 
@@ -522,7 +522,7 @@ function checkReadOptions(opts: unknown, fn: string): string[] | undefined {
  */
 export function readSafetensors(filePath: string, opts?: ReadSafetensorsOptions): SafetensorsContents {
   const fn = "readSafetensors";
-  const p = checkPath(filePath, fn);
+  const p = checkPath(fn, filePath);
   const names = checkReadOptions(opts, fn);
   checkLittleEndian(fn);
   return withFile(fn, p, (fd, size) => {
@@ -630,7 +630,7 @@ function checkMetadata(metadata: unknown, fn: string): [string, string][] {
  */
 export function writeSafetensors(filePath: string, tensors: Record<string, Tensor> | Map<string, Tensor>, metadata?: Record<string, string>): void {
   const fn = "writeSafetensors";
-  const p = checkPath(filePath, fn);
+  const p = checkPath(fn, filePath);
   const entries = collectTensors(tensors, fn);
   const meta = checkMetadata(metadata, fn);
   checkLittleEndian(fn);

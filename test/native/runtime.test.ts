@@ -131,6 +131,7 @@ test("devices: cpu and auto resolve to cpu; metal gives a clear error when not b
   assert.equal(resolveDevice("cpu"), "cpu");
   assert.equal(resolveDevice("auto"), "cpu");
   if (!backendInfo().devices.metal) {
-    assert.throws(() => resolveDevice("metal"), (e: Error) => e.constructor === Error && /device 'metal' is not available/.test(e.message));
+    assert.throws(() => resolveDevice("metal"), (e: Error) => e.constructor === Error && /^resolveDevice: device 'metal' is not available/.test(e.message));
   }
+  assert.throws(() => resolveDevice("gpu" as "cpu"), (e: Error) => e.constructor === TypeError || e.constructor === RangeError ? /^resolveDevice: argument 'device' must be one of/.test(e.message) : false);
 });

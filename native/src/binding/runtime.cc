@@ -63,7 +63,10 @@ Napi::Value SelectDevice(const Napi::CallbackInfo& info) {
       throw;
     } catch (const std::runtime_error& e) {
       // A known device that this build lacks: a plain Error (not a bad argument), named.
-      throw Napi::Error::New(info.Env(), std::string("selectDevice: ") + e.what());
+      Napi::Error error = Napi::Error::New(info.Env(), std::string("selectDevice: ") + e.what());
+      error.Set("fn", Napi::String::New(info.Env(), "selectDevice"));
+      error.Set("arg", Napi::String::New(info.Env(), "device"));
+      throw error;
     }
   });
 }
