@@ -356,7 +356,8 @@ export class Executor {
   }
 }
 
-function errorOutcome(e: unknown): CellOutcome {
+/** A thrown value as the notebook shows it: ename, evalue, and a traceback without kernel frames. */
+export function errorOutcome(e: unknown): CellOutcome & { status: "error" } {
   if (e instanceof Error) {
     const name = (e as NodeJS.ErrnoException).code === "ERR_SCRIPT_EXECUTION_INTERRUPTED" ? "KeyboardInterrupt" : e.name || "Error";
     const stack = (e.stack ?? `${name}: ${e.message}`).split("\n");

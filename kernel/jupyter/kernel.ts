@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import { inspect } from "node:util";
 import * as zmq from "zeromq";
-import { CellOutcome, Executor } from "./executor";
+import { CellOutcome, Executor, errorOutcome } from "./executor";
 import { Header, Message, PROTOCOL_VERSION, Signer, decode, encode, header as newHeader } from "./wire";
 import { OutputCapture } from "./capture";
 
@@ -104,6 +104,10 @@ export class JupyterKernel {
     void this.#heartbeat();
     void this.#receive(this.#shell, "shell");
     void this.#receive(this.#control, "control");
+    // A promise a cell forgot to await, or a throw in its timer, would otherwise end the process
+    // and every variable of the notebook with it: show it under the cell and keep running.
+    process.on("unhandledRejection", (reason) => this.#strayError(reason, "an unhandled promise rejection"));
+    process.on("uncaughtException", (error) => this.#strayError(error, "an uncaught exception"));
     this.#capture.install();
     this.#installDisplay();
     process.on("SIGINT", () => this.#executor.interrupt());
@@ -130,6 +134,20 @@ export class JupyterKernel {
       this.#capture.flushSync();
       void this.#publish("clear_output", { wait }, parent.header);
     };
+  }
+
+  /**
+   * An error no cell awaited: shown as an error output under the cell that was running or ran
+   * last (where it most likely came from), with a line saying it came after the cell's reply.
+   */
+  #strayError(reason: unknown, what: string): void {
+    log(`${what}: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
+    const parent = this.#current;
+    if (!parent || this.#closed) return;
+    this.#capture.flushSync();
+    const { ename, evalue, traceback } = errorOutcome(reason);
+    const note = `${what} (not awaited by the cell, so it arrived after the cell's reply); the kernel keeps running`;
+    void this.#publish("error", { ename, evalue, traceback: [...traceback, note] }, parent.header);
   }
 
   async #heartbeat(): Promise<void> {

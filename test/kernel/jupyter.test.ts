@@ -85,6 +85,36 @@ test("errors: ename/evalue/traceback on the reply and on iopub; type errors too;
   assert.equal(ok2.reply.content.status, "ok");
 });
 
+test("a stray async error (a promise not awaited, a throw in a timer) is shown under its cell, and the kernel lives on", async () => {
+  const seen: { header: { msg_type: string }; parent_header: { msg_id?: string }; content: Record<string, unknown> }[] = [];
+  const off = k.client.onIopub((m) => seen.push(m as unknown as (typeof seen)[number]));
+  const waitForError = async (evalue: string) => {
+    for (let i = 0; i < 200; i++) {
+      const m = seen.find((x) => x.header.msg_type === "error" && x.content.evalue === evalue);
+      if (m) return m;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`no error output '${evalue}' arrived`);
+  };
+  try {
+    const a = await k.client.execute('async function forgot(): Promise<void> { throw new Error("forgot await"); }\nforgot();\n"sent"');
+    assert.equal(a.reply.content.status, "ok");
+    const ea = await waitForError("forgot await");
+    assert.equal(ea.parent_header.msg_id, a.reply.parent_header.msg_id, "shown under the cell that caused it");
+    assert.equal(ea.content.ename, "Error");
+    assert.ok((ea.content.traceback as string[]).some((l) => /unhandled promise rejection/.test(l)));
+    const b = await k.client.execute('setTimeout(() => { throw new RangeError("late throw"); }, 5);');
+    assert.equal(b.reply.content.status, "ok");
+    const eb = await waitForError("late throw");
+    assert.equal(eb.content.ename, "RangeError");
+    assert.ok((eb.content.traceback as string[]).some((l) => /uncaught exception/.test(l)));
+    const alive = await k.client.execute("40 + 2");
+    assert.deepEqual(alive.iopub.find((m) => m.header.msg_type === "execute_result")!.content.data, { "text/plain": "42" }, "the kernel and its state live on");
+  } finally {
+    off();
+  }
+});
+
 test("bad signatures and malformed messages are dropped; the kernel stays alive", async () => {
   const forged = k.client.frames("execute_request", { code: "globalThis.pwned = true", silent: false }, "not-the-key");
   await k.client.sendRaw("shell", forged.frames);
