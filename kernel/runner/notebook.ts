@@ -2,8 +2,7 @@
 // semantics: a new cell after the one tagged `parameters`), outputs from kernel messages
 // (streams merged, update_display_data folded in, clear_output honoured), and atomic writes.
 import { randomUUID } from "node:crypto";
-import fs from "node:fs";
-import { writeFileAtomic } from "../../src/runtime";
+import { readFileBytes, writeFileAtomic } from "../../src/runtime";
 
 export interface Cell {
   id?: string;
@@ -37,7 +36,7 @@ export function sourceOf(cell: Cell): string {
 export function readNotebook(file: string): Notebook {
   let nb: unknown;
   try {
-    nb = JSON.parse(fs.readFileSync(file, "utf8"));
+    nb = JSON.parse(new TextDecoder("utf-8").decode(readFileBytes(file, "bitnet-lab run", { map: false })));
   } catch (e) {
     throw new Error(`${file}: not a readable notebook (${(e as Error).message})`);
   }

@@ -9,10 +9,10 @@
 // structure (corrupt flatbuffers can otherwise hang the reader); after parsing, validateTable
 // checks every buffer against the lengths the field nodes declare (a short buffer would otherwise
 // give short typed arrays, subarray clamping silently, and values reading as undefined).
-import * as fs from "node:fs";
 import { Data, DataType, FixedSizeList, Table, Type, Vector, isArrowTable, tableFromIPC, tableToIPC } from "apache-arrow";
 import { describe } from "../tensor/dtype";
-import { fsReason, writeFileAtomic } from "../io/atomic";
+import { writeFileAtomic } from "../io/atomic";
+import { readFileBytes } from "../io/file-bytes";
 import { stripExtensionTypes } from "./tensor";
 import { ArrowFormatError, verifyFile, verifyStream } from "./verify";
 
@@ -273,11 +273,8 @@ export function writeArrowFile(filePath: string, table: Table, opts?: WriteArrow
 export function readArrowFile(filePath: string): Table {
   const fn = "readArrowFile";
   const p = checkPath(fn, filePath);
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(p);
-  } catch (e) {
-    throw new Error(`${fn}: cannot read '${p}': ${fsReason(e)}`, { cause: e });
-  }
+  // The one reading path of the library: regular files only (a FIFO or /dev/zero is refused, not
+  // read forever), at most one buffer's worth.
+  const bytes = readFileBytes(p, fn, { map: false });
   return tableFromIPCBytes(bytes, `${fn}: '${p}'`);
 }

@@ -1,7 +1,6 @@
 // Token streams for language-model training: a train/validation split that matches the PyTorch
 // reference block for block, random training batches from a seeded Generator, and the
 // validation text cut into non-overlapping windows.
-import * as fs from "node:fs";
 import { DataType, Table, Vector, isArrowTable } from "apache-arrow";
 import { tensorFromArrow } from "../arrow/tensor";
 import { describe } from "../tensor/dtype";
@@ -10,6 +9,7 @@ import { Tensor } from "../tensor/tensor";
 import { checkGenerator, uniformIntegers } from "./random";
 import { checkInteger } from "../validate";
 import { CharTokenizer, Tokenizer, isTokenizer } from "./tokenizer";
+import { readFileBytes } from "../io/file-bytes";
 
 /** Tokens per block of the train/validation split. */
 export const SPLIT_BLOCK_TOKENS = 4096;
@@ -188,12 +188,8 @@ export class TextDataset {
     const fn = "TextDataset.fromFile";
     if (typeof path !== "string" || path.length === 0) throw new TypeError(`${fn}: path must be a non-empty string, received ${describe(path)}`);
     checkTokenizer(fn, tokenizer);
-    let text: string;
-    try {
-      text = fs.readFileSync(path, "utf8");
-    } catch (e) {
-      throw new Error(`${fn}: cannot read '${path}': ${(e as Error)?.message ?? String(e)}`, { cause: e });
-    }
+    // Regular files only (a FIFO or /dev/zero is refused, not read forever), one buffer at most.
+    const text = new TextDecoder("utf-8").decode(readFileBytes(path, fn, { map: false }));
     if (text.length === 0) throw new RangeError(`${fn}: the file '${path}' is empty`);
     const tok = tokenizer ?? CharTokenizer.fromText(text);
     return new TextDataset(encodeNamed(tok, text, `${fn}: '${path}'`), { tokenizer: tok });

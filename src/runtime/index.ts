@@ -6,3 +6,4 @@
 export { InterruptedError, interruptRunning, onInterrupt } from "./interrupt";
 export { backendInfo, setNumThreads, getNumThreads, setIsa, getIsa, resolveDevice, Device, Isa, BackendInfo } from "../backend/runtime";
 export { writeFileAtomic } from "../io/atomic";
+export { readFileBytes } from "../io/file-bytes";

@@ -249,7 +249,7 @@ describe("building a TextDataset", () => {
       assert.equal(tok.decode(ds.validation), text.slice(36_864, 40_960));
       const bytes = TextDataset.fromFile(file, new ByteTokenizer());
       assert.equal(bytes.length, 70_000);
-      assert.throws(() => TextDataset.fromFile(path.join(dir, "missing.txt")), /^Error: TextDataset\.fromFile: cannot read '.*missing\.txt': ENOENT/);
+      assert.throws(() => TextDataset.fromFile(path.join(dir, "missing.txt")), /^Error: TextDataset\.fromFile: cannot read '.*missing\.txt': no such file or directory \(ENOENT\)/);
       fs.writeFileSync(path.join(dir, "empty.txt"), "");
       assert.throws(() => TextDataset.fromFile(path.join(dir, "empty.txt")), /^RangeError: TextDataset\.fromFile: the file '.*empty\.txt' is empty$/);
       assert.throws(() => TextDataset.fromFile(file, CharTokenizer.fromText("abc")), /^RangeError: TextDataset\.fromFile: '.*corpus\.txt': CharTokenizer\.encode: character "d" \(U\+0064\) at position 0 /);
