@@ -324,6 +324,10 @@ export class InferenceEngine {
     if (!Array.isArray(stops) || stops.some((s) => typeof s !== "string" || s === "")) throw new TypeError(`${fn}: stop must be an array of non-empty strings, received ${describe(stops)}`);
     const stopTokens = opts.stopTokens ?? [];
     if (!Array.isArray(stopTokens) || stopTokens.some((t) => !Number.isInteger(t))) throw new TypeError(`${fn}: stopTokens must be an array of token ids, received ${describe(stopTokens)}`);
+    const vocab = this.model.config.vocab_size;
+    const badStop = stopTokens.findIndex((t) => t < 0 || t >= vocab);
+    if (badStop >= 0) throw new RangeError(`${fn}: stopTokens[${badStop}] must be a token id in [0, ${vocab}), received ${stopTokens[badStop]}`);
+    if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new TypeError(`${fn}: signal must be an AbortSignal, received ${describe(opts.signal)}`);
     const ids = this.#encode(fn, prompt);
     if (ids.length === 0) throw new RangeError(`${fn}: the prompt is empty`);
     if (ids.length > this.maxLength) throw new RangeError(`${fn}: the prompt has ${ids.length} tokens, more than maxLength ${this.maxLength}`);

@@ -186,6 +186,14 @@ export interface GeneratorState {
 }
 
 /**
+ * `out` must be a typed array of the expected kind: any object with a huge `length` would
+ * otherwise be filled element by element for ever.
+ */
+function checkOut(fn: string, out: unknown, Ctor: Float32ArrayConstructor | Uint32ArrayConstructor): void {
+  if (!(out instanceof Ctor)) throw new TypeError(`${fn}: out must be a ${Ctor.name}, received ${describe(out)}`);
+}
+
+/**
  * Normalise a 64-bit unsigned quantity given as number or bigint, throwing a
  * RangeError that names the argument. Numbers must be safe integers because
  * anything larger has already lost bits and would silently alias another seed.
@@ -333,6 +341,7 @@ export class Generator {
    * discarded).
    */
   nextUint32(out: Uint32Array): void {
+    checkOut("Generator.nextUint32", out, Uint32Array);
     this.#fill(out, 0, out.length);
   }
 
@@ -350,6 +359,7 @@ export class Generator {
    *   are finite, low < high and high - low is finite.
    */
   uniform(out: Float32Array, low = 0, high = 1): void {
+    checkOut("Generator.uniform", out, Float32Array);
     checkUniformBounds(low, high);
     const span = high - low;
     const below = float32Below(high);
@@ -379,6 +389,7 @@ export class Generator {
    *   `mean` is not finite or `std` is not finite and >= 0.
    */
   normal(out: Float32Array, mean = 0, std = 1): void {
+    checkOut("Generator.normal", out, Float32Array);
     checkNormalParams(mean, std);
     const n = out.length;
     const totalWords = 2 * Math.ceil(n / 2);

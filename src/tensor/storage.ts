@@ -58,8 +58,9 @@ export function countTensor(delta: 1 | -1): void {
  * killing the process. Returns the previous limit.
  */
 export function setMemoryLimit(bytes: number): number {
-  if (typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes < 0) {
-    throw new RangeError(`setMemoryLimit: bytes must be a non-negative safe integer, received ${String(bytes)}`);
+  // 0 would refuse every allocation, the library's own included: not a limit anyone means.
+  if (typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new RangeError(`setMemoryLimit: bytes must be a positive safe integer, received ${String(bytes)}`);
   }
   const before = memoryLimit;
   memoryLimit = bytes;

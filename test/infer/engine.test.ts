@@ -143,6 +143,9 @@ test("bad input: prompts too long or empty, ids out of range, a text prompt with
   await assert.rejects(engine.generate([]), /the prompt is empty/);
   await assert.rejects(engine.generate("text"), /a text prompt needs a tokenizer/);
   await assert.rejects(engine.generate([1], { maxTokens: -1 }), /maxTokens must be an integer >= 0, received -1/);
+  await assert.rejects(engine.generate([1], { stopTokens: [-1] }), /InferenceEngine.stream: stopTokens\[0\] must be a token id in \[0, \d+\), received -1/);
+  await assert.rejects(engine.generate([1], { stopTokens: [2, 1e9] }), /stopTokens\[1\] must be a token id in \[0, \d+\), received 1000000000/);
+  await assert.rejects(engine.generate([1], { signal: 5 as unknown as AbortSignal }), /InferenceEngine.stream: signal must be an AbortSignal, received 5/);
   assert.throws(() => engine.forward([tokenizer.vocabSize]), new RegExp(`ids\\[0\\] must be a token id in \\[0, ${tokenizer.vocabSize}\\), received ${tokenizer.vocabSize}`));
   assert.throws(() => engine.forward([1.5]), /ids\[0\] must be a token id/);
   engine.forward([1, 2, 3, 4, 5]).dispose();

@@ -487,6 +487,15 @@ describe("argument validation", () => {
     assert.deepEqual(g.getState(), { seed: 3n, offset: 2n });
   });
 
+  it("rejects an out that is not the typed array it fills (a huge fake length would never end)", () => {
+    const g = new Generator(1);
+    const fake = { length: 2 ** 40 } as unknown;
+    assert.throws(() => g.normal(fake as Float32Array), /^TypeError: Generator\.normal: out must be a Float32Array, received an object$/);
+    assert.throws(() => g.uniform(new Float64Array(2) as unknown as Float32Array), /Generator\.uniform: out must be a Float32Array, received Float64Array\(2\)/);
+    assert.throws(() => g.nextUint32([1, 2] as unknown as Uint32Array), /Generator\.nextUint32: out must be a Uint32Array, received an array of length 2/);
+    assert.equal(g.offset, 0n, "rejected calls must not consume the stream");
+  });
+
   it("rejects non-finite or negative std and non-finite mean", () => {
     const out = new Float32Array(4);
     const g = new Generator();

@@ -391,7 +391,8 @@ test("the memory limit turns a runaway loop into a named RangeError instead of a
     assert.ok(held.length >= 1 && held.length <= 2, `${held.length} allocations fit`);
     for (const t of held) t.dispose();
     zeros([1 << 20]).dispose(); // room again once disposed
-    assert.throws(() => setMemoryLimit(-1), /setMemoryLimit: bytes must be a non-negative safe integer, received -1/);
+    assert.throws(() => setMemoryLimit(-1), /setMemoryLimit: bytes must be a positive safe integer, received -1/);
+    assert.throws(() => setMemoryLimit(0), /setMemoryLimit: bytes must be a positive safe integer, received 0/);
   } finally {
     setMemoryLimit(before);
   }
