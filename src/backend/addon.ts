@@ -1,5 +1,6 @@
-// The single place that loads the native addon. Everything else reaches native code through
-// the typed `addon()` handle, so the profiler (and a future Metal backend) hook in here only.
+// The single place that loads the native addon. Kernels are called through the gateway
+// (src/backend/kernels.ts), which records them for the profiler; only the storage and
+// file-mapping owners call addon() directly, for memory.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { constants as bufferConstants } from "node:buffer";

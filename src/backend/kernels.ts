@@ -23,25 +23,25 @@ export type TernaryLayout = "tl256" | "i2s" | "hf";
 /** Weight scale granularity: the recipe's per tensor, per output channel, per group of 128. */
 export type WeightScaleMode = "tensor" | "channel" | "group128";
 
-/** C = alpha * op(A) op(B) + beta * C on row-major Float32Arrays (leading dimensions in elements). */
-export function sgemm(
+/** The signature of sgemm and sgemmBf16. */
+export type SgemmFunction = (
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
   a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number,
-): void {
-  runKernel("sgemm", 2 * m * n * k, 4 * (m * k + k * n + m * n), () => `M=${m} N=${n} K=${k}`, () =>
-    addon().sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
-  );
+) => void;
+
+// The two GEMM exports differ only in the operand precision the addon applies.
+function gemmExport(kernel: "sgemm" | "sgemmBf16"): SgemmFunction {
+  return (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
+    runKernel(kernel, 2 * m * n * k, 4 * (m * k + k * n + m * n), () => `M=${m} N=${n} K=${k}`, () =>
+      addon()[kernel](transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
+    );
 }
 
+/** C = alpha * op(A) op(B) + beta * C on row-major Float32Arrays (leading dimensions in elements). */
+export const sgemm: SgemmFunction = gemmExport("sgemm");
+
 /** sgemm with A and B rounded to bfloat16 (float32 accumulation); see backendInfo().bf16Gemm. */
-export function sgemmBf16(
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-  a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number,
-): void {
-  runKernel("sgemmBf16", 2 * m * n * k, 4 * (m * k + k * n + m * n), () => `M=${m} N=${n} K=${k}`, () =>
-    addon().sgemmBf16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
-  );
-}
+export const sgemmBf16: SgemmFunction = gemmExport("sgemmBf16");
 
 const ELEMENTWISE_OPS: Record<ElementwiseOp, number> = { add: 1, sub: 1, mul: 1, div: 1, relu2: 2, relu2Backward: 3 };
 
